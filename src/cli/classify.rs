@@ -1,0 +1,214 @@
+//! `storylens classify`: texts as arguments, one item per line on stdin, or a JSONL file.
+//! Items stream through in batches, so a long stdin stream prints results as it goes.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+use storylens::analysis::Item;
+use storylens::config::{ClassifyArgs, ModelArgs, OutputFormat};
+use storylens::model::{Label, Model, Scores};
+
+/// One input item with where it came from, for error messages.
+struct Input {
+    /// "item 3", "line 12", "input.jsonl:7".
+    origin: String,
+    item: Item,
+}
+
+/// A JSONL input row: `text` or `title` (+ `description`), optional `id`.
+#[derive(Deserialize)]
+struct Row {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    acceptance_criteria: Vec<String>,
+}
+
+/// One result line.
+#[derive(Serialize)]
+pub struct Output<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    pub text: &'a str,
+    pub label: Label,
+    pub confidence: f32,
+    pub scores: Scores,
+    pub truncated: bool,
+    pub findings: Vec<serde_json::Value>,
+}
+
+pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
+    let model = super::load_classifier(model_args)?;
+    let mut printer = Printer::new(args.format);
+    let mut failed = 0usize;
+    let mut batch: Vec<Input> = Vec::with_capacity(args.batch_size);
+    let flush = |batch: &mut Vec<Input>, printer: &mut Printer| -> anyhow::Result<usize> {
+        let errors = classify_batch(&model, batch, printer)?;
+        batch.clear();
+        Ok(errors)
+    };
+
+    if !args.texts.is_empty() {
+        for (i, t) in args.texts.iter().enumerate() {
+            batch.push(Input {
+                origin: format!("item {}", i + 1),
+                item: Item::from_text(t.clone()),
+            });
+        }
+    } else {
+        let (reader, name): (Box<dyn BufRead>, String) = match &args.input {
+            Some(path) => {
+                let f = std::fs::File::open(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                (Box::new(std::io::BufReader::new(f)), path.display().to_string())
+            }
+            None => (Box::new(std::io::stdin().lock()), "stdin".to_string()),
+        };
+        for (n, line) in reader.split(b'\n').enumerate() {
+            let lineno = n + 1;
+            let bytes = line.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let Ok(text) = String::from_utf8(bytes) else {
+                eprintln!("error: {name}:{lineno}: not valid UTF-8; item skipped");
+                failed += 1;
+                continue;
+            };
+            let text = text.strip_suffix('\r').unwrap_or(&text);
+            let origin = format!("{name}:{lineno}");
+            let item = if args.input.is_some() {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                match parse_row(text) {
+                    Ok(item) => item,
+                    Err(e) => {
+                        eprintln!("error: {origin}: {e}; item skipped");
+                        failed += 1;
+                        continue;
+                    }
+                }
+            } else {
+                Item::from_text(text)
+            };
+            batch.push(Input { origin, item });
+            if batch.len() >= args.batch_size {
+                failed += flush(&mut batch, &mut printer)?;
+            }
+        }
+    }
+    failed += flush(&mut batch, &mut printer)?;
+    printer.finish()?;
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn parse_row(line: &str) -> anyhow::Result<Item> {
+    let row: Row = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("invalid JSON: {e}"))?;
+    let title = row
+        .title
+        .or(row.text)
+        .ok_or_else(|| anyhow::anyhow!("row has neither `text` nor `title`"))?;
+    let id = row.id.map(|v| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    });
+    Ok(Item {
+        id,
+        title,
+        description: row.description,
+        acceptance_criteria: row.acceptance_criteria,
+    })
+}
+
+/// Classifies a batch, printing results in order; returns how many items were in error.
+fn classify_batch(
+    model: &dyn Model,
+    batch: &[Input],
+    printer: &mut Printer,
+) -> anyhow::Result<usize> {
+    let mut errors = 0;
+    let mut encoded = Vec::with_capacity(batch.len());
+    for input in batch {
+        match model.tokenize(&input.item.model_text()) {
+            Ok(e) => encoded.push(Some(e)),
+            Err(e) => {
+                eprintln!("error: {}: {e}", input.origin);
+                errors += 1;
+                encoded.push(None);
+            }
+        }
+    }
+    let refs: Vec<_> = encoded.iter().flatten().collect();
+    let mut scores = model.predict(&refs)?.into_iter();
+    for (input, enc) in batch.iter().zip(&encoded) {
+        let Some(enc) = enc else { continue };
+        let s = scores.next().expect("one score per encoded item");
+        printer.print(&Output {
+            id: input.item.id.as_deref(),
+            text: &input.item.title,
+            label: s.label(),
+            confidence: s.confidence(),
+            scores: s,
+            truncated: enc.truncated,
+            findings: Vec::new(),
+        })?;
+    }
+    Ok(errors)
+}
+
+/// Writes results as JSON lines or as a table.
+struct Printer {
+    format: OutputFormat,
+    out: std::io::BufWriter<std::io::Stdout>,
+    header: bool,
+}
+
+impl Printer {
+    fn new(format: OutputFormat) -> Self {
+        Self {
+            format,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            header: false,
+        }
+    }
+
+    fn print(&mut self, o: &Output) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Json => {
+                serde_json::to_writer(&mut self.out, o)?;
+                writeln!(self.out)?;
+            }
+            OutputFormat::Text => {
+                if !self.header {
+                    writeln!(self.out, "{:<6} {:>6}  text", "label", "conf")?;
+                    self.header = true;
+                }
+                let mut text: String = o.text.replace('\n', " ⏎ ");
+                if text.chars().count() > 100 {
+                    text = text.chars().take(99).collect::<String>() + "…";
+                }
+                let flag = if o.truncated { " [truncated]" } else { "" };
+                writeln!(self.out, "{:<6} {:>5.1}%  {text}{flag}", o.label.as_str(), o.confidence * 100.0)?;
+            }
+        }
+        // Streams are read by other programs as they go: hand each batch over at once.
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,52 @@
+//! `storylens train`: retrain the classifier reproducibly and rewrite its artifacts.
+
+use std::process::ExitCode;
+
+use storylens::config::{ModelArgs, TrainArgs};
+use storylens::model::classifier::ClassifierOptions;
+use storylens::model::head::Manifest;
+use storylens::model::{Classifier, Model};
+use storylens::train::trainer::{self, TrainOptions};
+use storylens::train::{dataset, Metrics};
+
+pub fn run(model_args: &ModelArgs, args: &TrainArgs) -> anyhow::Result<ExitCode> {
+    let out_dir = args.out.clone().unwrap_or_else(|| model_args.classifier_dir());
+    let opts = TrainOptions {
+        locations: model_args.locations(),
+        train_file: args.train.clone(),
+        valid_file: args.valid.clone(),
+        out_dir: out_dir.clone(),
+        tuned_layers: args.tuned_layers,
+        epochs: args.epochs,
+        learning_rate: args.lr,
+        head_learning_rate: args.head_lr,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        max_tokens: model_args.max_tokens,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let started = std::time::Instant::now();
+    let outcome = trainer::train(&opts, &|msg| eprintln!("train: {msg}"))?;
+    eprintln!("train: done in {:.0}s", started.elapsed().as_secs_f64());
+
+    if !args.eval.is_empty() {
+        let model = Classifier::load(&ClassifierOptions {
+            classifier_dir: out_dir.clone(),
+            ..model_args.classifier_options()?
+        })?;
+        let mut manifest: Manifest = outcome.manifest;
+        for path in &args.eval {
+            let rows = dataset::read_jsonl(path)?;
+            let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+            let pred: Vec<_> = model.classify(&texts)?.iter().map(|(s, _)| s.label()).collect();
+            let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
+            let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
+            let m = Metrics::compute(&gold, &pred, &forms);
+            eprintln!("train: {}: macro-F1 {:.4}", path.display(), m.macro_f1);
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            manifest.metrics[name] = serde_json::to_value(&m)?;
+        }
+        manifest.write(&out_dir)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

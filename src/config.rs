@@ -1,0 +1,157 @@
+//! Command-line and environment configuration: one clap tree, every flag also an environment
+//! variable (`STORYLENS_*`), passed down as whole structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::classifier::ClassifierOptions;
+use crate::model::loader::{self, Locations};
+use crate::model::DeviceChoice;
+
+/// storylens: tells user stories from technical tasks in agile backlogs.
+#[derive(Debug, Parser)]
+#[command(name = "storylens", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Label items as user story or technical task (arguments, stdin lines, or a JSONL file).
+    Classify(ClassifyArgs),
+    /// Evaluate the classifier on a labelled JSONL file.
+    Eval(EvalArgs),
+    /// Retrain the classifier from training-data/ and rewrite models/storylens.
+    Train(TrainArgs),
+    /// Serve the HTTP API.
+    Serve(crate::http::ServeArgs),
+}
+
+/// Where the models are and how they run; shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Directory holding the base encoder's files directly (config.json, tokenizer.json,
+    /// model.safetensors); overrides the Hugging Face cache.
+    #[arg(long, env = "STORYLENS_MODEL_DIR", global = true)]
+    pub model_dir: Option<PathBuf>,
+    /// Hugging Face cache folder to resolve models from [default: models/hub, then $HF_HOME/hub].
+    #[arg(long, env = "STORYLENS_HUB_CACHE", global = true)]
+    pub hub_cache: Option<PathBuf>,
+    /// Directory of the trained classifier artifacts [default: models/storylens].
+    #[arg(long, env = "STORYLENS_CLASSIFIER_DIR", global = true)]
+    pub classifier_dir: Option<PathBuf>,
+    /// Compute device.
+    #[arg(long, env = "STORYLENS_DEVICE", value_enum, default_value_t = DeviceChoice::Auto, global = true)]
+    pub device: DeviceChoice,
+    /// Tokens per item; longer items are truncated and flagged.
+    #[arg(long, env = "STORYLENS_MAX_TOKENS", default_value_t = 128, global = true)]
+    pub max_tokens: usize,
+    /// Allow downloading missing models from the Hugging Face Hub (needs a build with the
+    /// `hub-download` feature and a network).
+    #[arg(long, env = "STORYLENS_ALLOW_DOWNLOAD", global = true)]
+    pub allow_download: bool,
+}
+
+impl ModelArgs {
+    /// Where to look for model files.
+    pub fn locations(&self) -> Locations {
+        Locations {
+            model_dir: self.model_dir.clone(),
+            hub_cache: self.hub_cache.clone(),
+            allow_download: self.allow_download,
+        }
+    }
+
+    /// The classifier artifacts directory.
+    pub fn classifier_dir(&self) -> PathBuf {
+        self.classifier_dir
+            .clone()
+            .unwrap_or_else(loader::default_classifier_dir)
+    }
+
+    /// Everything needed to load the classifier.
+    pub fn classifier_options(&self) -> crate::Result<ClassifierOptions> {
+        Ok(ClassifierOptions {
+            locations: self.locations(),
+            classifier_dir: self.classifier_dir(),
+            max_tokens: self.max_tokens,
+            device: self.device.open()?,
+        })
+    }
+}
+
+/// Output format for people or programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per item (JSON lines).
+    Json,
+    /// A readable table.
+    Text,
+}
+
+/// `storylens classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Items to classify; without any (and without --input), one item per line is read from stdin.
+    pub texts: Vec<String>,
+    /// A JSONL file of items (`text`, or `title` with optional `description`; optional `id`).
+    #[arg(long, env = "STORYLENS_INPUT", conflicts_with = "texts")]
+    pub input: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "STORYLENS_FORMAT", value_enum, default_value_t = OutputFormat::Json)]
+    pub format: OutputFormat,
+    /// Items per model batch when reading a stream or file.
+    #[arg(long, env = "STORYLENS_BATCH_SIZE", default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+/// `storylens eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled JSONL file (`text`, `label`; optional `form`).
+    #[arg(long, env = "STORYLENS_EVAL_DATA")]
+    pub data: PathBuf,
+    /// Print exactly one JSON object instead of a report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `storylens train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training rows.
+    #[arg(long, env = "STORYLENS_TRAIN_FILE", default_value = "training-data/train.jsonl")]
+    pub train: PathBuf,
+    /// Validation rows (early stopping, calibration).
+    #[arg(long, env = "STORYLENS_VALID_FILE", default_value = "training-data/valid.jsonl")]
+    pub valid: PathBuf,
+    /// Output directory for artifacts [default: the classifier directory].
+    #[arg(long, env = "STORYLENS_TRAIN_OUT")]
+    pub out: Option<PathBuf>,
+    /// Top encoder layers to fine-tune (0: head only).
+    #[arg(long, env = "STORYLENS_TUNED_LAYERS", default_value_t = 2)]
+    pub tuned_layers: usize,
+    /// Training epochs; the epoch with the best validation loss is kept.
+    #[arg(long, env = "STORYLENS_EPOCHS", default_value_t = 6)]
+    pub epochs: usize,
+    /// AdamW learning rate of the tuned encoder layers.
+    #[arg(long, env = "STORYLENS_LR", default_value_t = 5e-5)]
+    pub lr: f64,
+    /// AdamW learning rate of the head.
+    #[arg(long, env = "STORYLENS_HEAD_LR", default_value_t = 2e-3)]
+    pub head_lr: f64,
+    /// Items per training step.
+    #[arg(long, env = "STORYLENS_TRAIN_BATCH", default_value_t = 16)]
+    pub batch_size: usize,
+    /// Seed for initialisation and shuffling.
+    #[arg(long, env = "STORYLENS_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Extra labelled files evaluated after training and recorded in the manifest.
+    #[arg(long = "eval", env = "STORYLENS_TRAIN_EVAL", value_delimiter = ',')]
+    pub eval: Vec<PathBuf>,
+}

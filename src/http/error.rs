@@ -1,0 +1,102 @@
+//! API errors and the one place they map to status codes. Every error answers JSON
+//! `{"error": "...", "code": "..."}`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON, not UTF-8, or malformed.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// JSON is well-formed but a field is missing, empty or of the wrong type.
+    #[error("{0}")]
+    InvalidField(String),
+    /// Body or item count over the limits.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body is not `application/json` (or NDJSON where that is expected).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Missing or wrong API key.
+    #[error("missing or invalid API key: send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    /// The queue is full; try again after `retry_after_s`.
+    #[error("server is at capacity ({0}); retry later")]
+    Overloaded(String, u64),
+    /// The model is still loading or warming up.
+    #[error("model is loading; retry shortly")]
+    NotReady,
+    /// The request took longer than the configured timeout.
+    #[error("request timed out after {0} ms")]
+    Timeout(u64),
+    /// The server is shutting down.
+    #[error("server is shutting down")]
+    ShuttingDown,
+    /// No such route.
+    #[error("no route for {0}")]
+    NotFound(String),
+    /// Wrong method for a route.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A failure of ours.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, naming the bad field where there is one.
+    pub error: String,
+    /// A stable machine-readable code.
+    pub code: String,
+}
+
+impl ApiError {
+    /// Status code and stable error code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Overloaded(..) => (StatusCode::TOO_MANY_REQUESTS, "overloaded"),
+            ApiError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let body = ErrorBody {
+            error: self.to_string(),
+            code: code.to_string(),
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        let retry = match &self {
+            ApiError::Overloaded(_, s) => Some(*s),
+            ApiError::NotReady | ApiError::ShuttingDown => Some(1),
+            _ => None,
+        };
+        if let Some(s) = retry {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s.max(1)));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,33 @@
+//! The OpenAPI document, generated from the handlers and types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{error, handlers, types};
+
+/// The storylens API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "storylens", description = "Tells user stories from technical tasks in agile backlogs."),
+    paths(handlers::classify, handlers::health, handlers::info, handlers::metrics),
+    components(schemas(
+        types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
+        types::JiraFields, types::ClassifyResponse, types::ClassifyResult, types::ModelRef,
+        types::HealthResponse, handlers::InfoResponse, error::ErrorBody,
+        crate::analysis::Item, crate::model::Label, crate::model::Scores, crate::model::ModelInfo,
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

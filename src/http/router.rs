@@ -1,0 +1,77 @@
+//! The router: routes, auth, request metrics and JSON fallbacks. Pure: it only wires `AppState`
+//! into handlers, so tests drive it in-process with a fake model.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use subtle::ConstantTimeEq;
+
+use super::error::ApiError;
+use super::handlers;
+use super::openapi::ApiDoc;
+use super::state::AppState;
+
+/// Builds the application router.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/classify", post(handlers::classify))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key));
+    Router::new()
+        .merge(api)
+        .route("/health", get(handlers::health))
+        .route("/info", get(handlers::info))
+        .route("/metrics", get(handlers::metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(count_requests))
+        .with_state(state)
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::NotFound(format!("{} {}", req.method(), req.uri().path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// `Authorization: Bearer <key>` on `/v1/*` when a key is configured, compared in constant time.
+async fn require_api_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(key) = &state.api_key {
+        let given = req
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(given.as_bytes().ct_eq(key.as_bytes())) {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Counts requests by route and status.
+async fn count_requests(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    metrics::counter!(
+        "storylens_requests_total",
+        "route" => route,
+        "status" => resp.status().as_u16().to_string()
+    )
+    .increment(1);
+    resp
+}

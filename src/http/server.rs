@@ -1,0 +1,102 @@
+//! Running the server: bind, load the model in the background (health says 503 until a warm-up
+//! batch passes), serve, and on SIGTERM/SIGINT stop accepting, answer everything accepted, exit.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use super::state::AppState;
+use super::{router, ServeArgs};
+use crate::batching::Batcher;
+use crate::model::Model;
+
+/// Serves until a shutdown signal. `load` builds the model on a blocking thread.
+pub async fn serve<F>(args: &ServeArgs, load: F) -> anyhow::Result<()>
+where
+    F: FnOnce() -> crate::Result<Arc<dyn Model>> + Send + 'static,
+{
+    let batcher = Arc::new(Batcher::new(args.batch_config()));
+    let state = AppState::new(
+        Arc::clone(&batcher),
+        args.limits(),
+        args.api_key.clone(),
+        args.cache_size,
+    );
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening; loading model");
+    eprintln!("storylens: listening on http://{addr}");
+
+    // A model that fails to load stops the server with that error instead of leaving it at 503.
+    let failed: Arc<std::sync::Mutex<Option<anyhow::Error>>> = Arc::default();
+    let failed_signal = Arc::new(tokio::sync::Notify::new());
+    let loader_state = state.clone();
+    let (fail_slot, fail_notify) = (Arc::clone(&failed), Arc::clone(&failed_signal));
+    tokio::spawn(async move {
+        let outcome = async {
+            let model = tokio::task::spawn_blocking(load).await??;
+            loader_state.install_model(Arc::clone(&model));
+            warm_up(&loader_state, model.as_ref()).await?;
+            loader_state.set_ready();
+            tracing::info!("model ready");
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            *fail_slot.lock().expect("failure slot") = Some(e.context("loading the model"));
+            fail_notify.notify_one();
+        }
+    });
+
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown_signal() => {},
+            _ = failed_signal.notified() => {},
+        }
+    };
+    axum::serve(listener, router(state)).with_graceful_shutdown(stop).await?;
+    // Every accepted request has been answered; let the workers finish and stop.
+    batcher.shutdown();
+    let failure = failed.lock().expect("failure slot").take();
+    failure.map_or(Ok(()), Err)
+}
+
+/// Runs one small batch through the whole path so the first real request pays no start-up cost.
+async fn warm_up(state: &AppState, model: &dyn Model) -> anyhow::Result<()> {
+    let encoded = vec![
+        model.tokenize("As a shopper, I want to save items to a wishlist")?,
+        model.tokenize("Upgrade the build to the latest toolchain")?,
+    ];
+    let receivers = state
+        .batcher
+        .submit(encoded)
+        .map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
+    for rx in receivers {
+        rx.await?.map_err(|e| anyhow::anyhow!("warm-up batch failed: {e}"))?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal: draining accepted requests");
+}

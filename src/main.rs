@@ -1,0 +1,29 @@
+use clap::Parser;
+
+use storylens::config::{Cli, Command};
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STORYLENS_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Cli::parse();
+    let result = match args.command {
+        Command::Classify(c) => cli::classify::run(&args.model, &c),
+        Command::Eval(c) => cli::eval::run(&args.model, &c),
+        Command::Train(c) => cli::train::run(&args.model, &c),
+        Command::Serve(c) => cli::serve::run(&args.model, &c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! A tiny stand-in for the classifier, for tests of the layers above the model and for demos
+//! without model files: words are tokens, and an item is a task when it names technical work.
+
+use std::time::Duration;
+
+use super::{Encoded, Model, ModelInfo, Scores};
+use crate::{Error, Result};
+
+/// Words that make the fake model answer `task`.
+const TASK_WORDS: [&str; 8] = [
+    "refactor", "upgrade", "migrate", "database", "ci", "server", "dependency", "spike",
+];
+
+/// Token id marking a task word; every other word is id 2.
+const TASK_ID: u32 = 1;
+
+/// The fake model.
+pub struct FakeModel {
+    info: ModelInfo,
+    /// Time each batch takes, to exercise queueing and timeouts.
+    pub delay: Duration,
+    /// When set, every batch fails, to exercise error paths.
+    pub fail: bool,
+}
+
+impl FakeModel {
+    /// A fake with no delay and the given token limit.
+    pub fn new(max_tokens: usize) -> Self {
+        Self {
+            info: ModelInfo {
+                name: "fake".into(),
+                version: "0".into(),
+                base_model: "none".into(),
+                max_tokens,
+            },
+            delay: Duration::ZERO,
+            fail: false,
+        }
+    }
+
+    /// Builder-style delay.
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+impl Model for FakeModel {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn tokenize(&self, text: &str) -> Result<Encoded> {
+        if text.trim().is_empty() {
+            return Err(Error::InvalidInput("text is empty".into()));
+        }
+        let mut ids: Vec<u32> = text
+            .split_whitespace()
+            .map(|w| {
+                let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                if TASK_WORDS.contains(&w.as_str()) {
+                    TASK_ID
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let truncated = ids.len() > self.info.max_tokens;
+        ids.truncate(self.info.max_tokens);
+        Ok(Encoded { ids, truncated })
+    }
+
+    fn predict(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
+        if self.fail {
+            return Err(Error::InvalidInput("fake model failure".into()));
+        }
+        Ok(batch
+            .iter()
+            .map(|e| {
+                if e.ids.contains(&TASK_ID) {
+                    Scores { story: 0.1, task: 0.9 }
+                } else {
+                    Scores { story: 0.9, task: 0.1 }
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,150 @@
+//! End-to-end tests of the binary with the real model (after `scripts/fetch-models`).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn storylens(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    storylens_env(args, stdin, &[])
+}
+
+fn storylens_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storylens"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("STORYLENS_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run storylens");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn clear_cases_get_the_right_labels() {
+    let out = storylens(
+        &[
+            "classify",
+            "As a shopper, I want to save items to a wishlist so that I can buy them later",
+            "Upgrade the ORM dependency to version 6 and fix deprecations",
+            "Allow users to filter search results by price",
+            "Set up a CI pipeline that runs the unit tests on every merge",
+            "Cannot pay with PayPal at checkout",
+            "Refactor the invoice service into smaller modules",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = json_lines(&out);
+    let labels: Vec<&str> = rows.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["story", "task", "story", "task", "story", "task"]);
+    for r in &rows {
+        let (s, t) = (r["scores"]["story"].as_f64().unwrap(), r["scores"]["task"].as_f64().unwrap());
+        assert!((s + t - 1.0).abs() < 1e-4);
+        assert_eq!(r["confidence"].as_f64().unwrap(), s.max(t));
+        assert_eq!(r["findings"], serde_json::json!([]));
+        assert_eq!(r["truncated"], Value::Bool(false));
+    }
+}
+
+#[test]
+fn stdin_stream_keeps_order_and_reports_bad_lines() {
+    let mut input = b"Migrate the orders table to the new schema\nAs a patient, I want to book appointments online\n".to_vec();
+    input.extend_from_slice(b"bad \xff\xfe line\n   \nShow delivery status on the order page\n");
+    let out = storylens(&["classify"], Some(&input));
+    assert_eq!(out.status.code(), Some(1), "partial run exits 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stdin:3: not valid UTF-8"), "{stderr}");
+    assert!(stderr.contains("stdin:4: text is empty"), "{stderr}");
+    let rows = json_lines(&out);
+    let labels: Vec<&str> = rows.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["task", "story", "story"]);
+}
+
+#[test]
+fn long_text_is_truncated_and_flagged() {
+    let text = "As a reader I want bigger fonts. ".repeat(400);
+    let out = storylens(&["classify", &text], None);
+    assert!(out.status.success());
+    assert_eq!(json_lines(&out)[0]["truncated"], Value::Bool(true));
+}
+
+#[test]
+fn empty_argument_names_the_item() {
+    let out = storylens(&["classify", "Export invoices as PDF", "  "], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("item 2: text is empty"));
+    assert_eq!(json_lines(&out).len(), 1);
+}
+
+#[test]
+fn jsonl_input_echoes_ids() {
+    let dir = std::env::temp_dir().join(format!("storylens-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("items.jsonl");
+    std::fs::write(&path, "{\"id\": \"A-1\", \"title\": \"Bump the logging library to 2.1\"}\n{\"id\": 2, \"text\": \"Let customers download invoices\"}\nnot json\n").unwrap();
+    let out = storylens(&["classify", "--input", path.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("items.jsonl:3: invalid JSON"));
+    let rows = json_lines(&out);
+    assert_eq!(rows[0]["id"], "A-1");
+    assert_eq!(rows[0]["label"], "task");
+    assert_eq!(rows[1]["id"], "2");
+    assert_eq!(rows[1]["label"], "story");
+}
+
+#[test]
+fn eval_json_has_the_documented_keys() {
+    let dir = std::env::temp_dir().join(format!("storylens-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("eval.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            "{\"text\": \"Upgrade the web framework to the next major version\", \"label\": \"task\", \"form\": \"free\"}\n",
+            "{\"text\": \"As a traveller, I want to see my boarding pass offline\", \"label\": \"story\", \"form\": \"template\"}\n",
+            "{\"text\": \"As a developer, I want to containerise the build agents\", \"label\": \"task\", \"form\": \"template\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = storylens(&["eval", "--data", path.to_str().unwrap(), "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim().lines().count(), 1, "exactly one JSON object");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    for key in ["accuracy", "macro_f1", "per_class", "confusion", "by_form", "n"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["n"], 3);
+    assert_eq!(v["by_form"]["template"]["n"], 2);
+    assert_eq!(v["accuracy"], 1.0);
+}
+
+#[test]
+fn missing_model_names_the_setup_command() {
+    let nowhere = std::env::temp_dir().join("storylens-no-models");
+    let nowhere = nowhere.to_str().unwrap();
+    let out = storylens_env(
+        &["--hub-cache", nowhere, "classify", "x"],
+        None,
+        &[("HF_HOME", nowhere), ("HF_HUB_CACHE", nowhere)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scripts/fetch-models"), "{err}");
+    assert!(err.contains("model.safetensors") || err.contains("config.json"), "{err}");
+}

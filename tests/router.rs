@@ -1,0 +1,243 @@
+//! In-process tests of every status path of the router, against the fake model (no sockets).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use storylens::batching::{BatchConfig, Batcher};
+use storylens::http::{router, AppState, Limits};
+use storylens::model::fake::FakeModel;
+use storylens::model::Model;
+
+struct Setup {
+    delay: Duration,
+    max_queued: usize,
+    max_items: usize,
+    timeout: Duration,
+    api_key: Option<&'static str>,
+    ready: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            delay: Duration::ZERO,
+            max_queued: 1000,
+            max_items: 100,
+            timeout: Duration::from_secs(10),
+            api_key: None,
+            ready: true,
+        }
+    }
+}
+
+fn app(s: Setup) -> Router {
+    let batcher = Arc::new(Batcher::new(BatchConfig {
+        max_batch_tokens: 1024,
+        max_batch_items: 8,
+        max_queued_items: s.max_queued,
+        workers: 1,
+    }));
+    let state = AppState::new(
+        batcher,
+        Limits {
+            max_items_per_request: s.max_items,
+            max_body_bytes: 64 * 1024,
+            request_timeout: s.timeout,
+        },
+        s.api_key.map(str::to_string),
+        100,
+    );
+    if s.ready {
+        let model: Arc<dyn Model> = Arc::new(FakeModel::new(32).with_delay(s.delay));
+        state.install_model(model);
+        state.set_ready();
+    }
+    router(state)
+}
+
+fn post(body: impl Into<Body>) -> Request<Body> {
+    Request::post("/v1/classify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .unwrap()
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, headers, value)
+}
+
+#[tokio::test]
+async fn classify_returns_results_in_order_with_ids_and_timing_headers() {
+    let app = app(Setup::default());
+    let body = json!({"items": [
+        {"id": "A-1", "title": "Refactor the billing module"},
+        {"id": "A-2", "title": "Let shoppers save a wishlist"},
+        {"number": 7, "title": "Upgrade the server", "body": "details"},
+        {"key": "J-9", "fields": {"summary": "Show order history", "description": null}}
+    ]});
+    let (status, headers, v) = send(&app, post(body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let r = v["results"].as_array().unwrap();
+    let ids: Vec<_> = r.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["A-1", "A-2", "7", "J-9"]);
+    let labels: Vec<_> = r.iter().map(|x| x["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["task", "story", "task", "story"]);
+    assert_eq!(r[0]["findings"], json!([]));
+    assert_eq!(r[0]["truncated"], json!(false));
+    assert_eq!(v["model"]["name"], "fake");
+    assert!(headers.contains_key("x-queue-time-ms"));
+    assert!(headers.contains_key("x-inference-time-ms"));
+}
+
+#[tokio::test]
+async fn long_text_is_truncated_and_flagged() {
+    let app = app(Setup::default());
+    let title = "word ".repeat(500);
+    let (status, _, v) = send(&app, post(json!({"items": [{"title": title}]}).to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["results"][0]["truncated"], json!(true));
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_4xx() {
+    let app = app(Setup::default());
+    let cases: Vec<(Request<Body>, StatusCode, &str, &str)> = vec![
+        (post("{not json"), StatusCode::BAD_REQUEST, "invalid_json", "not valid JSON"),
+        (post(vec![b'{', 0xff, 0xfe, b'}']), StatusCode::BAD_REQUEST, "invalid_utf8", "UTF-8"),
+        (post(r#"{"items": "x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "`items` must be an array"),
+        (post(r#"{"items": []}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "`items` is empty"),
+        (post(r#"{"items": [{"title": ""}]}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "items[0].title is empty"),
+        (post(r#"{"items": [{"title": 5}]}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "items[0].title must be a string"),
+        (post(r#"{"items": [{"description": "x"}]}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "items[0].title is required"),
+        (
+            Request::post("/v1/classify").header(header::CONTENT_TYPE, "text/plain").body(Body::from("hi")).unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json",
+        ),
+        (post(vec![b' '; 70 * 1024]), StatusCode::PAYLOAD_TOO_LARGE, "too_large", "limit"),
+        (
+            post(json!({"items": vec![json!({"title": "x"}); 101]}).to_string()),
+            StatusCode::PAYLOAD_TOO_LARGE, "too_large", "101 items",
+        ),
+        (Request::get("/nope").body(Body::empty()).unwrap(), StatusCode::NOT_FOUND, "not_found", "/nope"),
+        (Request::get("/v1/classify").body(Body::empty()).unwrap(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method"),
+    ];
+    for (req, want_status, want_code, want_msg) in cases {
+        let (status, _, v) = send(&app, req).await;
+        assert_eq!(status, want_status, "{v}");
+        assert_eq!(v["code"], want_code, "{v}");
+        assert!(v["error"].as_str().unwrap().contains(want_msg), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn api_key_guards_v1_but_not_health() {
+    let app = app(Setup { api_key: Some("s3cret"), ..Setup::default() });
+    let body = json!({"items": [{"title": "Show order history"}]}).to_string();
+    let (status, headers, v) = send(&app, post(body.clone())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["code"], "unauthorized");
+    assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+    let mut req = post(body.clone());
+    req.headers_mut().insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    let mut req = post(body);
+    req.headers_mut().insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+    assert_eq!(send(&app, req).await.0, StatusCode::OK);
+    let (status, _, _) = send(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn not_ready_is_503_on_health_and_classify() {
+    let app = app(Setup { ready: false, ..Setup::default() });
+    let (status, _, v) = send(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v["status"], "loading");
+    let (status, headers, v) = send(&app, post(r#"{"items": [{"title": "x"}]}"#)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v["code"], "not_ready");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn overload_is_429_with_retry_after() {
+    let app = app(Setup { delay: Duration::from_millis(300), max_queued: 4, ..Setup::default() });
+    // Ten concurrent 2-item requests against a 4-item queue and a slow model: some must be refused.
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let app = app.clone();
+        handles.push(tokio::spawn(async move {
+            send(&app, post(r#"{"items": [{"title": "a b"}, {"title": "c d"}]}"#)).await
+        }));
+    }
+    let mut ok = 0;
+    let mut refused = 0;
+    for h in handles {
+        let (status, headers, v) = h.await.unwrap();
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused += 1;
+                assert_eq!(v["code"], "overloaded");
+                assert!(headers.contains_key(header::RETRY_AFTER));
+            }
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    assert!(ok >= 2 && refused >= 1, "ok {ok}, refused {refused}");
+    // Once the queue drains, requests succeed again.
+    let (status, _, _) = send(&app, post(r#"{"items": [{"title": "a"}]}"#)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn slow_model_times_out_with_503() {
+    let app = app(Setup { delay: Duration::from_millis(500), timeout: Duration::from_millis(50), ..Setup::default() });
+    let (status, _, v) = send(&app, post(r#"{"items": [{"title": "a"}]}"#)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v["code"], "timeout");
+}
+
+#[tokio::test]
+async fn repeats_are_served_from_cache_and_counted() {
+    let app = app(Setup::default());
+    let body = r#"{"items": [{"title": "Cache me if you can, please"}]}"#;
+    assert_eq!(send(&app, post(body)).await.0, StatusCode::OK);
+    let (_, headers, _) = send(&app, post(r#"{"items": [{"title": "cache ME if you can,   please"}]}"#)).await;
+    assert_eq!(headers["x-inference-time-ms"], "0.000", "a repeat costs no model time");
+    let (status, headers, text) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+    let text = text.as_str().unwrap().to_string();
+    for name in ["storylens_cache_hits_total", "storylens_requests_total", "storylens_batch_size", "storylens_queue_time_seconds", "storylens_inference_time_seconds", "storylens_queue_depth", "storylens_batch_tokens"] {
+        assert!(text.contains(name), "missing {name} in metrics:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn info_and_openapi_describe_the_service() {
+    let app = app(Setup::default());
+    let (status, _, v) = send(&app, Request::get("/info").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["model"]["name"], "fake");
+    assert_eq!(v["max_items_per_request"], 100);
+    let (status, _, v) = send(&app, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(v["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/v1/classify", "/health", "/info", "/metrics"] {
+        assert!(v["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    }
+    assert!(v["components"]["schemas"].get("ClassifyResponse").is_some());
+}
