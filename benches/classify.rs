@@ -8,8 +8,11 @@ use storylens::model::loader::{default_classifier_dir, Locations};
 use storylens::model::{Classifier, Encoded, Model};
 
 fn short_items() -> Vec<String> {
-    let data = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/training-data/valid.jsonl"))
-        .expect("training-data/valid.jsonl");
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/training-data/valid.jsonl"
+    ))
+    .expect("training-data/valid.jsonl");
     data.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_string))
@@ -32,13 +35,18 @@ fn bench(c: &mut Criterion) {
     for batch in [1usize, 8, 32, 64] {
         let texts: Vec<&str> = items.iter().take(batch).map(String::as_str).collect();
         group.throughput(Throughput::Elements(batch as u64));
-        group.bench_with_input(BenchmarkId::new("tokenize+encode+classify", batch), &texts, |b, texts| {
-            b.iter(|| {
-                let encoded: Vec<Encoded> = texts.iter().map(|t| model.tokenize(t).unwrap()).collect();
-                let refs: Vec<&Encoded> = encoded.iter().collect();
-                model.predict(&refs).unwrap()
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("tokenize+encode+classify", batch),
+            &texts,
+            |b, texts| {
+                b.iter(|| {
+                    let encoded: Vec<Encoded> =
+                        texts.iter().map(|t| model.tokenize(t).unwrap()).collect();
+                    let refs: Vec<&Encoded> = encoded.iter().collect();
+                    model.predict(&refs).unwrap()
+                })
+            },
+        );
     }
     group.finish();
 }

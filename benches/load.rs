@@ -14,8 +14,11 @@ use storylens::model::loader::{default_classifier_dir, Locations};
 use storylens::model::{Classifier, Model};
 
 fn items() -> Vec<String> {
-    let data = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/training-data/valid.jsonl"))
-        .expect("training-data/valid.jsonl");
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/training-data/valid.jsonl"
+    ))
+    .expect("training-data/valid.jsonl");
     data.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_string))
@@ -23,7 +26,11 @@ fn items() -> Vec<String> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Level {
@@ -36,7 +43,13 @@ struct Level {
     requests: usize,
 }
 
-async fn drive(url: &str, items: Arc<Vec<String>>, concurrency: usize, per_request: usize, secs: f64) -> Level {
+async fn drive(
+    url: &str,
+    items: Arc<Vec<String>>,
+    concurrency: usize,
+    per_request: usize,
+    secs: f64,
+) -> Level {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
@@ -53,7 +66,11 @@ async fn drive(url: &str, items: Arc<Vec<String>>, concurrency: usize, per_reque
                     })
                     .collect();
                 let started = Instant::now();
-                let resp = client.post(&url).json(&serde_json::json!({"items": batch})).send().await;
+                let resp = client
+                    .post(&url)
+                    .json(&serde_json::json!({"items": batch}))
+                    .send()
+                    .await;
                 match resp {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
@@ -75,7 +92,10 @@ async fn drive(url: &str, items: Arc<Vec<String>>, concurrency: usize, per_reque
     }
     let elapsed = started.elapsed().as_secs_f64().max(secs);
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     Level {
         concurrency,
         per_request,
@@ -89,7 +109,10 @@ async fn drive(url: &str, items: Arc<Vec<String>>, concurrency: usize, per_reque
 
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
-    let secs: f64 = std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10.0);
+    let secs: f64 = std::env::var("LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10.0);
     let port = free_port();
     let args = ServeArgs {
         host: "127.0.0.1".into(),
@@ -104,7 +127,11 @@ fn main() {
         api_key: None,
         cache_size: 10_000,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.spawn(async move {
         storylens::http::server::serve(&args, || {
             let model = Classifier::load(&ClassifierOptions {

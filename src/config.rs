@@ -49,7 +49,12 @@ pub struct ModelArgs {
     #[arg(long, env = "STORYLENS_DEVICE", value_enum, default_value_t = DeviceChoice::Auto, global = true)]
     pub device: DeviceChoice,
     /// Tokens per item; longer items are truncated and flagged.
-    #[arg(long, env = "STORYLENS_MAX_TOKENS", default_value_t = 128, global = true)]
+    #[arg(
+        long,
+        env = "STORYLENS_MAX_TOKENS",
+        default_value_t = 128,
+        global = true
+    )]
     pub max_tokens: usize,
     /// Allow downloading missing models from the Hugging Face Hub (needs a build with the
     /// `hub-download` feature and a network).
@@ -125,10 +130,18 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training rows.
-    #[arg(long, env = "STORYLENS_TRAIN_FILE", default_value = "training-data/train.jsonl")]
+    #[arg(
+        long,
+        env = "STORYLENS_TRAIN_FILE",
+        default_value = "training-data/train.jsonl"
+    )]
     pub train: PathBuf,
     /// Validation rows (early stopping, calibration).
-    #[arg(long, env = "STORYLENS_VALID_FILE", default_value = "training-data/valid.jsonl")]
+    #[arg(
+        long,
+        env = "STORYLENS_VALID_FILE",
+        default_value = "training-data/valid.jsonl"
+    )]
     pub valid: PathBuf,
     /// Output directory for artifacts [default: the classifier directory].
     #[arg(long, env = "STORYLENS_TRAIN_OUT")]
@@ -137,13 +150,13 @@ pub struct TrainArgs {
     #[arg(long, env = "STORYLENS_TUNED_LAYERS", default_value_t = 2)]
     pub tuned_layers: usize,
     /// Training epochs; the epoch with the best validation loss is kept.
-    #[arg(long, env = "STORYLENS_EPOCHS", default_value_t = 6)]
+    #[arg(long, env = "STORYLENS_EPOCHS", default_value_t = 3)]
     pub epochs: usize,
     /// AdamW learning rate of the tuned encoder layers.
-    #[arg(long, env = "STORYLENS_LR", default_value_t = 5e-5)]
+    #[arg(long, env = "STORYLENS_LR", default_value_t = 1e-4)]
     pub lr: f64,
     /// AdamW learning rate of the head.
-    #[arg(long, env = "STORYLENS_HEAD_LR", default_value_t = 2e-3)]
+    #[arg(long, env = "STORYLENS_HEAD_LR", default_value_t = 2e-2)]
     pub head_lr: f64,
     /// Items per training step.
     #[arg(long, env = "STORYLENS_TRAIN_BATCH", default_value_t = 16)]

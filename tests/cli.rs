@@ -48,12 +48,19 @@ fn clear_cases_get_the_right_labels() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows = json_lines(&out);
     let labels: Vec<&str> = rows.iter().map(|r| r["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["story", "task", "story", "task", "story", "task"]);
     for r in &rows {
-        let (s, t) = (r["scores"]["story"].as_f64().unwrap(), r["scores"]["task"].as_f64().unwrap());
+        let (s, t) = (
+            r["scores"]["story"].as_f64().unwrap(),
+            r["scores"]["task"].as_f64().unwrap(),
+        );
         assert!((s + t - 1.0).abs() < 1e-4);
         assert_eq!(r["confidence"].as_f64().unwrap(), s.max(t));
         assert_eq!(r["findings"], serde_json::json!([]));
@@ -122,11 +129,22 @@ fn eval_json_has_the_documented_keys() {
     )
     .unwrap();
     let out = storylens(&["eval", "--data", path.to_str().unwrap(), "--json"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.trim().lines().count(), 1, "exactly one JSON object");
     let v: Value = serde_json::from_str(&text).unwrap();
-    for key in ["accuracy", "macro_f1", "per_class", "confusion", "by_form", "n"] {
+    for key in [
+        "accuracy",
+        "macro_f1",
+        "per_class",
+        "confusion",
+        "by_form",
+        "n",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["n"], 3);
@@ -146,5 +164,8 @@ fn missing_model_names_the_setup_command() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scripts/fetch-models"), "{err}");
-    assert!(err.contains("model.safetensors") || err.contains("config.json"), "{err}");
+    assert!(
+        err.contains("model.safetensors") || err.contains("config.json"),
+        "{err}"
+    );
 }

@@ -74,7 +74,8 @@ async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::Head
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, headers, value)
 }
 
@@ -114,24 +115,81 @@ async fn long_text_is_truncated_and_flagged() {
 async fn bad_bodies_get_clear_4xx() {
     let app = app(Setup::default());
     let cases: Vec<(Request<Body>, StatusCode, &str, &str)> = vec![
-        (post("{not json"), StatusCode::BAD_REQUEST, "invalid_json", "not valid JSON"),
-        (post(vec![b'{', 0xff, 0xfe, b'}']), StatusCode::BAD_REQUEST, "invalid_utf8", "UTF-8"),
-        (post(r#"{"items": "x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "`items` must be an array"),
-        (post(r#"{"items": []}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "`items` is empty"),
-        (post(r#"{"items": [{"title": ""}]}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "items[0].title is empty"),
-        (post(r#"{"items": [{"title": 5}]}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "items[0].title must be a string"),
-        (post(r#"{"items": [{"description": "x"}]}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "items[0].title is required"),
         (
-            Request::post("/v1/classify").header(header::CONTENT_TYPE, "text/plain").body(Body::from("hi")).unwrap(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json",
+            post("{not json"),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "not valid JSON",
         ),
-        (post(vec![b' '; 70 * 1024]), StatusCode::PAYLOAD_TOO_LARGE, "too_large", "limit"),
+        (
+            post(vec![b'{', 0xff, 0xfe, b'}']),
+            StatusCode::BAD_REQUEST,
+            "invalid_utf8",
+            "UTF-8",
+        ),
+        (
+            post(r#"{"items": "x"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "`items` must be an array",
+        ),
+        (
+            post(r#"{"items": []}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "`items` is empty",
+        ),
+        (
+            post(r#"{"items": [{"title": ""}]}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "items[0].title is empty",
+        ),
+        (
+            post(r#"{"items": [{"title": 5}]}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "items[0].title must be a string",
+        ),
+        (
+            post(r#"{"items": [{"description": "x"}]}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "items[0].title is required",
+        ),
+        (
+            Request::post("/v1/classify")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("hi"))
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "application/json",
+        ),
+        (
+            post(vec![b' '; 70 * 1024]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "limit",
+        ),
         (
             post(json!({"items": vec![json!({"title": "x"}); 101]}).to_string()),
-            StatusCode::PAYLOAD_TOO_LARGE, "too_large", "101 items",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "101 items",
         ),
-        (Request::get("/nope").body(Body::empty()).unwrap(), StatusCode::NOT_FOUND, "not_found", "/nope"),
-        (Request::get("/v1/classify").body(Body::empty()).unwrap(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method"),
+        (
+            Request::get("/nope").body(Body::empty()).unwrap(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "/nope",
+        ),
+        (
+            Request::get("/v1/classify").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method",
+        ),
     ];
     for (req, want_status, want_code, want_msg) in cases {
         let (status, _, v) = send(&app, req).await;
@@ -143,17 +201,22 @@ async fn bad_bodies_get_clear_4xx() {
 
 #[tokio::test]
 async fn api_key_guards_v1_but_not_health() {
-    let app = app(Setup { api_key: Some("s3cret"), ..Setup::default() });
+    let app = app(Setup {
+        api_key: Some("s3cret"),
+        ..Setup::default()
+    });
     let body = json!({"items": [{"title": "Show order history"}]}).to_string();
     let (status, headers, v) = send(&app, post(body.clone())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(v["code"], "unauthorized");
     assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
     let mut req = post(body.clone());
-    req.headers_mut().insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
+    req.headers_mut()
+        .insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
     assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
     let mut req = post(body);
-    req.headers_mut().insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+    req.headers_mut()
+        .insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
     assert_eq!(send(&app, req).await.0, StatusCode::OK);
     let (status, _, _) = send(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
@@ -161,7 +224,10 @@ async fn api_key_guards_v1_but_not_health() {
 
 #[tokio::test]
 async fn not_ready_is_503_on_health_and_classify() {
-    let app = app(Setup { ready: false, ..Setup::default() });
+    let app = app(Setup {
+        ready: false,
+        ..Setup::default()
+    });
     let (status, _, v) = send(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(v["status"], "loading");
@@ -173,13 +239,21 @@ async fn not_ready_is_503_on_health_and_classify() {
 
 #[tokio::test]
 async fn overload_is_429_with_retry_after() {
-    let app = app(Setup { delay: Duration::from_millis(300), max_queued: 4, ..Setup::default() });
+    let app = app(Setup {
+        delay: Duration::from_millis(300),
+        max_queued: 4,
+        ..Setup::default()
+    });
     // Ten concurrent 2-item requests against a 4-item queue and a slow model: some must be refused.
     let mut handles = Vec::new();
     for _ in 0..10 {
         let app = app.clone();
         handles.push(tokio::spawn(async move {
-            send(&app, post(r#"{"items": [{"title": "a b"}, {"title": "c d"}]}"#)).await
+            send(
+                &app,
+                post(r#"{"items": [{"title": "a b"}, {"title": "c d"}]}"#),
+            )
+            .await
         }));
     }
     let mut ok = 0;
@@ -204,7 +278,11 @@ async fn overload_is_429_with_retry_after() {
 
 #[tokio::test]
 async fn slow_model_times_out_with_503() {
-    let app = app(Setup { delay: Duration::from_millis(500), timeout: Duration::from_millis(50), ..Setup::default() });
+    let app = app(Setup {
+        delay: Duration::from_millis(500),
+        timeout: Duration::from_millis(50),
+        ..Setup::default()
+    });
     let (status, _, v) = send(&app, post(r#"{"items": [{"title": "a"}]}"#)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(v["code"], "timeout");
@@ -215,13 +293,32 @@ async fn repeats_are_served_from_cache_and_counted() {
     let app = app(Setup::default());
     let body = r#"{"items": [{"title": "Cache me if you can, please"}]}"#;
     assert_eq!(send(&app, post(body)).await.0, StatusCode::OK);
-    let (_, headers, _) = send(&app, post(r#"{"items": [{"title": "cache ME if you can,   please"}]}"#)).await;
-    assert_eq!(headers["x-inference-time-ms"], "0.000", "a repeat costs no model time");
-    let (status, headers, text) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    let (_, headers, _) = send(
+        &app,
+        post(r#"{"items": [{"title": "cache ME if you can,   please"}]}"#),
+    )
+    .await;
+    assert_eq!(
+        headers["x-inference-time-ms"], "0.000",
+        "a repeat costs no model time"
+    );
+    let (status, headers, text) =
+        send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
     let text = text.as_str().unwrap().to_string();
-    for name in ["storylens_cache_hits_total", "storylens_requests_total", "storylens_batch_size", "storylens_queue_time_seconds", "storylens_inference_time_seconds", "storylens_queue_depth", "storylens_batch_tokens"] {
+    for name in [
+        "storylens_cache_hits_total",
+        "storylens_requests_total",
+        "storylens_batch_size",
+        "storylens_queue_time_seconds",
+        "storylens_inference_time_seconds",
+        "storylens_queue_depth",
+        "storylens_batch_tokens",
+    ] {
         assert!(text.contains(name), "missing {name} in metrics:\n{text}");
     }
 }
@@ -233,11 +330,18 @@ async fn info_and_openapi_describe_the_service() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["model"]["name"], "fake");
     assert_eq!(v["max_items_per_request"], 100);
-    let (status, _, v) = send(&app, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+    let (status, _, v) = send(
+        &app,
+        Request::get("/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(v["openapi"].as_str().unwrap().starts_with("3."));
     for path in ["/v1/classify", "/health", "/info", "/metrics"] {
-        assert!(v["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+        assert!(
+            v["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
     assert!(v["components"]["schemas"].get("ClassifyResponse").is_some());
 }

@@ -98,7 +98,10 @@ mod tests {
             ),
             ..Default::default()
         };
-        assert_eq!(item.model_text(), "Export fails\nClicking export shows an error.");
+        assert_eq!(
+            item.model_text(),
+            "Export fails\nClicking export shows an error."
+        );
     }
 
     #[test]

@@ -64,7 +64,13 @@ mod tests {
     #[test]
     fn evicts_least_recent_and_normalises() {
         let c = ResultCache::new(2);
-        let v = Cached { scores: Scores { story: 1.0, task: 0.0 }, truncated: false };
+        let v = Cached {
+            scores: Scores {
+                story: 1.0,
+                task: 0.0,
+            },
+            truncated: false,
+        };
         c.put(normalise("A  b"), v);
         c.put(normalise("c"), v);
         assert!(c.get(&normalise("a B")).is_some());

@@ -11,7 +11,10 @@ pub fn pick(lens: &[usize], max_items: usize, max_tokens: usize) -> Vec<usize> {
     }
     let mut sorted: Vec<usize> = (0..lens.len()).collect();
     sorted.sort_by_key(|&i| (lens[i], i));
-    let anchor = sorted.iter().position(|&i| i == 0).expect("oldest is present");
+    let anchor = sorted
+        .iter()
+        .position(|&i| i == 0)
+        .expect("oldest is present");
     let (mut lo, mut hi) = (anchor, anchor); // inclusive range in `sorted`
     let mut longest = lens[0];
     loop {

@@ -150,7 +150,12 @@ impl Batcher {
     pub fn shutdown(&self) {
         self.shared.state.lock().expect("queue lock").stopping = true;
         self.shared.wake.notify_all();
-        let handles: Vec<_> = self.workers.lock().expect("workers lock").drain(..).collect();
+        let handles: Vec<_> = self
+            .workers
+            .lock()
+            .expect("workers lock")
+            .drain(..)
+            .collect();
         for h in handles {
             let _ = h.join();
         }
@@ -183,9 +188,21 @@ fn worker(shared: &Shared, model: &dyn Model) {
                 }
                 state = shared.wake.wait(state).expect("queue lock");
             }
-            let window = state.entries.len().min(shared.cfg.max_batch_items * WINDOW_FACTOR);
-            let lens: Vec<usize> = state.entries.iter().take(window).map(|e| e.encoded.len()).collect();
-            let mut picked = pack::pick(&lens, shared.cfg.max_batch_items, shared.cfg.max_batch_tokens);
+            let window = state
+                .entries
+                .len()
+                .min(shared.cfg.max_batch_items * WINDOW_FACTOR);
+            let lens: Vec<usize> = state
+                .entries
+                .iter()
+                .take(window)
+                .map(|e| e.encoded.len())
+                .collect();
+            let mut picked = pack::pick(
+                &lens,
+                shared.cfg.max_batch_items,
+                shared.cfg.max_batch_tokens,
+            );
             picked.sort_unstable_by(|a, b| b.cmp(a));
             let batch: Vec<Entry> = picked
                 .into_iter()
@@ -213,7 +230,8 @@ fn run_batch(model: &dyn Model, batch: Vec<Entry>) {
         Ok(scores) if scores.len() == batch.len() => {
             for (entry, scores) in batch.into_iter().zip(scores) {
                 let queue_time = started.duration_since(entry.enqueued);
-                metrics::histogram!("storylens_queue_time_seconds").record(queue_time.as_secs_f64());
+                metrics::histogram!("storylens_queue_time_seconds")
+                    .record(queue_time.as_secs_f64());
                 let _ = entry.reply.send(Ok(ItemResult {
                     scores,
                     queue_time,

@@ -69,7 +69,10 @@ pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCo
             Some(path) => {
                 let f = std::fs::File::open(path)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                (Box::new(std::io::BufReader::new(f)), path.display().to_string())
+                (
+                    Box::new(std::io::BufReader::new(f)),
+                    path.display().to_string(),
+                )
             }
             None => (Box::new(std::io::stdin().lock()), "stdin".to_string()),
         };
@@ -199,7 +202,12 @@ impl Printer {
                     text = text.chars().take(99).collect::<String>() + "…";
                 }
                 let flag = if o.truncated { " [truncated]" } else { "" };
-                writeln!(self.out, "{:<6} {:>5.1}%  {text}{flag}", o.label.as_str(), o.confidence * 100.0)?;
+                writeln!(
+                    self.out,
+                    "{:<6} {:>5.1}%  {text}{flag}",
+                    o.label.as_str(),
+                    o.confidence * 100.0
+                )?;
             }
         }
         // Streams are read by other programs as they go: hand each batch over at once.

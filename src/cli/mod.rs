@@ -14,6 +14,9 @@ pub fn load_classifier(args: &ModelArgs) -> anyhow::Result<Classifier> {
     let opts = args.classifier_options()?;
     let started = std::time::Instant::now();
     let model = Classifier::load(&opts)?;
-    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "classifier loaded");
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "classifier loaded"
+    );
     Ok(model)
 }

@@ -8,8 +8,14 @@ use storylens::http::ServeArgs;
 use storylens::model::{Classifier, Model};
 
 pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.max_batch_items > 0, "--max-batch-items must be at least 1");
-    anyhow::ensure!(args.max_items_per_request > 0, "--max-items-per-request must be at least 1");
+    anyhow::ensure!(
+        args.max_batch_items > 0,
+        "--max-batch-items must be at least 1"
+    );
+    anyhow::ensure!(
+        args.max_items_per_request > 0,
+        "--max-items-per-request must be at least 1"
+    );
     let opts = model_args.classifier_options()?;
     // The async runtime only moves bytes; the model has its own threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -10,7 +10,10 @@ use storylens::train::trainer::{self, TrainOptions};
 use storylens::train::{dataset, Metrics};
 
 pub fn run(model_args: &ModelArgs, args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    let out_dir = args.out.clone().unwrap_or_else(|| model_args.classifier_dir());
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| model_args.classifier_dir());
     let opts = TrainOptions {
         locations: model_args.locations(),
         train_file: args.train.clone(),
@@ -38,12 +41,19 @@ pub fn run(model_args: &ModelArgs, args: &TrainArgs) -> anyhow::Result<ExitCode>
         for path in &args.eval {
             let rows = dataset::read_jsonl(path)?;
             let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-            let pred: Vec<_> = model.classify(&texts)?.iter().map(|(s, _)| s.label()).collect();
+            let pred: Vec<_> = model
+                .classify(&texts)?
+                .iter()
+                .map(|(s, _)| s.label())
+                .collect();
             let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
             let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
             let m = Metrics::compute(&gold, &pred, &forms);
             eprintln!("train: {}: macro-F1 {:.4}", path.display(), m.macro_f1);
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             manifest.metrics[name] = serde_json::to_value(&m)?;
         }
         manifest.write(&out_dir)?;

@@ -17,12 +17,21 @@ use crate::batching::SubmitError;
 use crate::model::ModelInfo;
 
 /// Reads a JSON body within the size limit, checking content type and encoding, into a value.
-pub async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<serde_json::Value, ApiError> {
+pub async fn read_json(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<serde_json::Value, ApiError> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "application/json" {
         return Err(ApiError::UnsupportedMediaType(format!(
             "content type must be application/json, got `{}`",
@@ -42,9 +51,9 @@ pub async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<
 
 /// Collects a body of at most `limit` bytes.
 pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::TooLarge(format!("body is larger than the limit of {limit} bytes"))
-    })
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge(format!("body is larger than the limit of {limit} bytes")))
 }
 
 /// Classify backlog items.
@@ -87,7 +96,10 @@ pub async fn classify(
         let to_encode: Vec<String> = misses.iter().map(|&i| texts[i].clone()).collect();
         let tokenizer = model.clone();
         let encoded = tokio::task::spawn_blocking(move || {
-            to_encode.iter().map(|t| tokenizer.tokenize(t)).collect::<Vec<_>>()
+            to_encode
+                .iter()
+                .map(|t| tokenizer.tokenize(t))
+                .collect::<Vec<_>>()
         })
         .await
         .map_err(|e| ApiError::Internal(format!("tokenizer task: {e}")))?;
@@ -174,7 +186,13 @@ async fn futures_join<T>(
 ))]
 pub async fn health(State(state): State<AppState>) -> Response {
     if state.is_ready() {
-        (StatusCode::OK, Json(HealthResponse { status: "ok".into() })).into_response()
+        (
+            StatusCode::OK,
+            Json(HealthResponse {
+                status: "ok".into(),
+            }),
+        )
+            .into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -17,7 +17,10 @@ use super::state::AppState;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/classify", post(handlers::classify))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_api_key,
+        ));
     Router::new()
         .merge(api)
         .route("/health", get(handlers::health))

@@ -56,7 +56,9 @@ where
             _ = failed_signal.notified() => {},
         }
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(stop).await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop)
+        .await?;
     // Every accepted request has been answered; let the workers finish and stop.
     batcher.shutdown();
     let failure = failed.lock().expect("failure slot").take();
@@ -74,7 +76,8 @@ async fn warm_up(state: &AppState, model: &dyn Model) -> anyhow::Result<()> {
         .submit(encoded)
         .map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
     for rx in receivers {
-        rx.await?.map_err(|e| anyhow::anyhow!("warm-up batch failed: {e}"))?;
+        rx.await?
+            .map_err(|e| anyhow::anyhow!("warm-up batch failed: {e}"))?;
     }
     Ok(())
 }

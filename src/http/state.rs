@@ -42,7 +42,12 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// State with no model yet: `/health` answers 503 until [`AppState::set_ready`].
-    pub fn new(batcher: Arc<Batcher>, limits: Limits, api_key: Option<String>, cache_size: usize) -> Self {
+    pub fn new(
+        batcher: Arc<Batcher>,
+        limits: Limits,
+        api_key: Option<String>,
+        cache_size: usize,
+    ) -> Self {
         Self(Arc::new(Inner {
             model: OnceLock::new(),
             batcher,
@@ -77,7 +82,9 @@ pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let seconds = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0];
+            let seconds = [
+                0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+            ];
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
@@ -92,7 +99,9 @@ pub fn metrics_handle() -> PrometheusHandle {
                 .and_then(|b| {
                     b.set_buckets_for_metric(
                         metrics_exporter_prometheus::Matcher::Full("storylens_batch_tokens".into()),
-                        &[64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0],
+                        &[
+                            64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0,
+                        ],
                     )
                 })
                 .expect("valid buckets")

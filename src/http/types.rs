@@ -92,9 +92,9 @@ pub struct HealthResponse {
 
 /// Parses a `{"items": [...]}` body.
 pub fn parse_items(body: &Value, max_items: usize) -> Result<Vec<Item>, ApiError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::InvalidField("body must be a JSON object with an `items` array".into()))?;
+    let obj = body.as_object().ok_or_else(|| {
+        ApiError::InvalidField("body must be a JSON object with an `items` array".into())
+    })?;
     let items = obj
         .get("items")
         .ok_or_else(|| ApiError::InvalidField("`items` is missing".into()))?
@@ -146,7 +146,9 @@ pub fn parse_item(v: &Value, at: &str) -> Result<Item, ApiError> {
                 .enumerate()
                 .map(|(j, c)| {
                     c.as_str().map(str::to_string).ok_or_else(|| {
-                        ApiError::InvalidField(format!("{at}.acceptance_criteria[{j}] must be a string"))
+                        ApiError::InvalidField(format!(
+                            "{at}.acceptance_criteria[{j}] must be a string"
+                        ))
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -190,7 +192,9 @@ fn opt_id(v: Option<&Value>, at: &str) -> Result<Option<String>, ApiError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(ApiError::InvalidField(format!("{at} must be a string or a number"))),
+        Some(_) => Err(ApiError::InvalidField(format!(
+            "{at} must be a string or a number"
+        ))),
     }
 }
 
@@ -252,6 +256,9 @@ mod tests {
         assert_eq!(e.to_string(), "items[0].title is empty");
         let e = parse_items(&json!({"items": [{"key": "A", "fields": {}}]}), 10).unwrap_err();
         assert_eq!(e.to_string(), "items[0].fields.summary is required");
-        assert!(matches!(parse_items(&json!({"items": [{"title": "a"}, {"title": "b"}]}), 1), Err(ApiError::TooLarge(_))));
+        assert!(matches!(
+            parse_items(&json!({"items": [{"title": "a"}, {"title": "b"}]}), 1),
+            Err(ApiError::TooLarge(_))
+        ));
     }
 }

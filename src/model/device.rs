@@ -33,7 +33,8 @@ impl DeviceChoice {
                         "this build has no CUDA support; rebuild with `--features cuda`".into(),
                     ));
                 }
-                Device::new_cuda(0).map_err(|e| crate::Error::Device(format!("cannot open CUDA GPU 0: {e}")))
+                Device::new_cuda(0)
+                    .map_err(|e| crate::Error::Device(format!("cannot open CUDA GPU 0: {e}")))
             }
         }
     }

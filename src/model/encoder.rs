@@ -98,7 +98,11 @@ fn linear(vb: &VarBuilder, out_dim: usize, in_dim: usize, name: &str) -> Result<
 
 fn layer_norm(vb: &VarBuilder, dim: usize, eps: f64, name: &str) -> Result<LayerNorm> {
     let vb = vb.pp(name);
-    Ok(LayerNorm::new(vb.get(dim, "weight")?, vb.get(dim, "bias")?, eps))
+    Ok(LayerNorm::new(
+        vb.get(dim, "weight")?,
+        vb.get(dim, "bias")?,
+        eps,
+    ))
 }
 
 impl Layer {
@@ -137,7 +141,12 @@ impl Layer {
             .transpose(1, 2)?
             .contiguous()?
             .reshape((b * s, nh * hd))?;
-        let attn = norm(&self.attn_norm, &(self.attn_out.forward(&ctx)? + x)?, mode, self.eps)?;
+        let attn = norm(
+            &self.attn_norm,
+            &(self.attn_out.forward(&ctx)? + x)?,
+            mode,
+            self.eps,
+        )?;
         let inter = self.inter.forward(&attn)?.gelu_erf()?;
         let out = self.out.forward(&inter)?;
         norm(&self.out_norm, &(out + attn)?, mode, self.eps)
@@ -163,7 +172,10 @@ impl Encoder {
         let emb = vb.pp("embeddings");
         let word = Embedding::new(emb.get((cfg.vocab_size, h), "word_embeddings.weight")?, h);
         let position = Embedding::new(
-            emb.get((cfg.max_position_embeddings, h), "position_embeddings.weight")?,
+            emb.get(
+                (cfg.max_position_embeddings, h),
+                "position_embeddings.weight",
+            )?,
             h,
         );
         // Every storylens input is a single segment, so only the first type row is ever used.
@@ -201,7 +213,10 @@ impl Encoder {
         let (b, s) = ids.dims2()?;
         let positions = Tensor::arange(0u32, s as u32, ids.device())?;
         let pos = self.position.forward(&positions)?; // [s, h]
-        let words = self.word.forward(&ids.flatten_all()?)?.reshape((b, s, self.hidden))?;
+        let words = self
+            .word
+            .forward(&ids.flatten_all()?)?
+            .reshape((b, s, self.hidden))?;
         let x = words
             .broadcast_add(&pos)?
             .broadcast_add(&self.token_type)?
@@ -239,7 +254,11 @@ pub fn mean_pool(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
     let summed = x.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
     let counts = mask.sum_keepdim(1)?.clamp(1.0, f64::MAX)?;
     let mean = summed.broadcast_div(&counts)?;
-    let norm = mean.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    let norm = mean
+        .sqr()?
+        .sum_keepdim(D::Minus1)?
+        .sqrt()?
+        .clamp(1e-12, f64::MAX)?;
     Ok(mean.broadcast_div(&norm)?)
 }
 

@@ -8,7 +8,14 @@ use crate::{Error, Result};
 
 /// Words that make the fake model answer `task`.
 const TASK_WORDS: [&str; 8] = [
-    "refactor", "upgrade", "migrate", "database", "ci", "server", "dependency", "spike",
+    "refactor",
+    "upgrade",
+    "migrate",
+    "database",
+    "ci",
+    "server",
+    "dependency",
+    "spike",
 ];
 
 /// Token id marking a task word; every other word is id 2.
@@ -57,7 +64,9 @@ impl Model for FakeModel {
         let mut ids: Vec<u32> = text
             .split_whitespace()
             .map(|w| {
-                let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                let w = w
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase();
                 if TASK_WORDS.contains(&w.as_str()) {
                     TASK_ID
                 } else {
@@ -81,9 +90,15 @@ impl Model for FakeModel {
             .iter()
             .map(|e| {
                 if e.ids.contains(&TASK_ID) {
-                    Scores { story: 0.1, task: 0.9 }
+                    Scores {
+                        story: 0.1,
+                        task: 0.9,
+                    }
                 } else {
-                    Scores { story: 0.9, task: 0.1 }
+                    Scores {
+                        story: 0.9,
+                        task: 0.1,
+                    }
                 }
             })
             .collect())

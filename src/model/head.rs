@@ -140,12 +140,18 @@ impl Head {
                 Error::InvalidInput(format!("{}: tensor `{name}` missing", a.dir.display()))
             })
         };
-        Ok(Self::new(get(HEAD_WEIGHT)?, get(HEAD_BIAS)?, a.manifest.temperature))
+        Ok(Self::new(
+            get(HEAD_WEIGHT)?,
+            get(HEAD_BIAS)?,
+            a.manifest.temperature,
+        ))
     }
 
     /// Raw logits, `[batch, 2]`, from sentence embeddings `[batch, hidden]`.
     pub fn logits(&self, pooled: &Tensor) -> Result<Tensor> {
-        Ok(pooled.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)?)
+        Ok(pooled
+            .matmul(&self.weight.t()?)?
+            .broadcast_add(&self.bias)?)
     }
 
     /// Calibrated probabilities, `[batch, 2]`.

@@ -81,11 +81,13 @@ impl Locations {
 fn download(repo: &str, file: &str) -> Result<PathBuf> {
     let api = hf_hub::api::sync::Api::new()
         .map_err(|e| Error::Device(format!("cannot reach the Hugging Face Hub: {e}")))?;
-    api.model(repo.to_string()).get(file).map_err(|e| Error::ModelMissing {
-        repo: repo.into(),
-        file: file.into(),
-        searched: format!("the Hugging Face Hub ({e})"),
-    })
+    api.model(repo.to_string())
+        .get(file)
+        .map_err(|e| Error::ModelMissing {
+            repo: repo.into(),
+            file: file.into(),
+            searched: format!("the Hugging Face Hub ({e})"),
+        })
 }
 
 #[cfg(not(feature = "hub-download"))]
@@ -93,8 +95,9 @@ fn download(repo: &str, file: &str) -> Result<PathBuf> {
     Err(Error::ModelMissing {
         repo: repo.into(),
         file: file.into(),
-        searched: "local caches; this build cannot download (rebuild with `--features hub-download`)"
-            .into(),
+        searched:
+            "local caches; this build cannot download (rebuild with `--features hub-download`)"
+                .into(),
     })
 }
 
@@ -102,7 +105,10 @@ fn download(repo: &str, file: &str) -> Result<PathBuf> {
 /// blob named by its digest, so the name is checked first and the bytes only when it is not.
 pub fn verify_sha256(path: &Path, expected: &str) -> Result<()> {
     if let Ok(real) = path.canonicalize() {
-        let in_blobs = real.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "blobs");
+        let in_blobs = real
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "blobs");
         if in_blobs && real.file_name().is_some_and(|n| n == expected) {
             return Ok(());
         }
@@ -177,9 +183,12 @@ pub fn fuse_qkv(map: &mut HashMap<String, Tensor>) -> Result<()> {
         }
         for part in ["weight", "bias"] {
             let take = |map: &mut HashMap<String, Tensor>, which: &str| {
-                map.remove(&format!("{prefix}.self.{which}.{part}")).ok_or_else(|| {
-                    Error::InvalidInput(format!("base weights lack {prefix}.self.{which}.{part}"))
-                })
+                map.remove(&format!("{prefix}.self.{which}.{part}"))
+                    .ok_or_else(|| {
+                        Error::InvalidInput(format!(
+                            "base weights lack {prefix}.self.{which}.{part}"
+                        ))
+                    })
             };
             let q = take(map, "query")?;
             let k = take(map, "key")?;

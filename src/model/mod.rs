@@ -141,7 +141,10 @@ pub trait Model: Send + Sync + 'static {
                 out[i] = Some((s, encoded[i].truncated));
             }
         }
-        Ok(out.into_iter().map(|o| o.expect("every item scored")).collect())
+        Ok(out
+            .into_iter()
+            .map(|o| o.expect("every item scored"))
+            .collect())
     }
 }
 

@@ -72,7 +72,10 @@ impl Metrics {
         for c in Label::ALL {
             let tp = confusion[c.as_str()][c.as_str()] as f64;
             let support = confusion[c.as_str()].values().sum::<usize>();
-            let predicted: usize = Label::ALL.iter().map(|g| confusion[g.as_str()][c.as_str()]).sum();
+            let predicted: usize = Label::ALL
+                .iter()
+                .map(|g| confusion[g.as_str()][c.as_str()])
+                .sum();
             let precision = ratio(tp, predicted as f64);
             let recall = ratio(tp, support as f64);
             let f1 = ratio(2.0 * precision * recall, precision + recall);

@@ -105,7 +105,9 @@ pub fn train(opts: &TrainOptions, progress: &dyn Fn(&str)) -> Result<TrainOutcom
         }
     }
     let h = cfg.hidden_size;
-    let init: Vec<f32> = (0..2 * h).map(|_| (rng.random::<f32>() - 0.5) * 0.02).collect();
+    let init: Vec<f32> = (0..2 * h)
+        .map(|_| (rng.random::<f32>() - 0.5) * 0.02)
+        .collect();
     let head_w = Var::from_tensor(&Tensor::from_vec(init, (2, h), &device)?)?;
     let head_b = Var::from_tensor(&Tensor::zeros(2, DType::F32, &device)?)?;
     let encoder =
@@ -118,7 +120,10 @@ pub fn train(opts: &TrainOptions, progress: &dyn Fn(&str)) -> Result<TrainOutcom
         ..Default::default()
     };
     let mut opt_layers = AdamW::new(layer_vars.clone(), adamw(opts.learning_rate))?;
-    let mut opt_head = AdamW::new(vec![head_w.clone(), head_b.clone()], adamw(opts.head_learning_rate))?;
+    let mut opt_head = AdamW::new(
+        vec![head_w.clone(), head_b.clone()],
+        adamw(opts.head_learning_rate),
+    )?;
 
     let snapshot = |vars: &[(&String, &Var)]| -> Result<HashMap<String, Tensor>> {
         vars.iter()
@@ -138,7 +143,10 @@ pub fn train(opts: &TrainOptions, progress: &dyn Fn(&str)) -> Result<TrainOutcom
         for chunk in order.chunks(opts.batch_size) {
             let logits = forward(&encoder, &head, &train_set, chunk, first_tuned, &device)?;
             let targets = Tensor::new(
-                chunk.iter().map(|&i| train_set.labels[i]).collect::<Vec<_>>(),
+                chunk
+                    .iter()
+                    .map(|&i| train_set.labels[i])
+                    .collect::<Vec<_>>(),
                 &device,
             )?;
             let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
@@ -147,7 +155,8 @@ pub fn train(opts: &TrainOptions, progress: &dyn Fn(&str)) -> Result<TrainOutcom
             opt_layers.step(&grads)?;
             opt_head.step(&grads)?;
         }
-        let (valid_loss, _, metrics) = evaluate(&encoder, &head, &valid_set, first_tuned, 1.0, &device)?;
+        let (valid_loss, _, metrics) =
+            evaluate(&encoder, &head, &valid_set, first_tuned, 1.0, &device)?;
         progress(&format!(
             "epoch {epoch}/{}: train loss {:.4}, valid loss {valid_loss:.4}, valid macro-F1 {:.4}",
             opts.epochs,
@@ -158,13 +167,21 @@ pub fn train(opts: &TrainOptions, progress: &dyn Fn(&str)) -> Result<TrainOutcom
             best = Some((valid_loss, epoch, snapshot(&named)?));
         }
     }
-    let (_, best_epoch, weights) = best.ok_or_else(|| Error::InvalidInput("epochs must be at least 1".into()))?;
+    let (_, best_epoch, weights) =
+        best.ok_or_else(|| Error::InvalidInput("epochs must be at least 1".into()))?;
     for (name, var) in &named {
         var.set(&weights[*name])?;
     }
     let (_, logits, _) = evaluate(&encoder, &head, &valid_set, first_tuned, 1.0, &device)?;
     let temperature = fit_temperature(&logits, &valid_set.labels);
-    let (_, _, valid) = evaluate(&encoder, &head, &valid_set, first_tuned, temperature, &device)?;
+    let (_, _, valid) = evaluate(
+        &encoder,
+        &head,
+        &valid_set,
+        first_tuned,
+        temperature,
+        &device,
+    )?;
     progress(&format!(
         "kept epoch {best_epoch}; temperature {temperature:.3}; valid macro-F1 {:.4}",
         valid.macro_f1
@@ -227,7 +244,10 @@ fn prepare(
     Ok(Prepared {
         labels: rows.iter().map(|r| r.label.index() as u32).collect(),
         ids,
-        states: states.into_iter().map(|s| s.expect("every row cached")).collect(),
+        states: states
+            .into_iter()
+            .map(|s| s.expect("every row cached"))
+            .collect(),
     })
 }
 
@@ -277,12 +297,17 @@ fn evaluate(
         .collect::<Result<Vec<_>>>()?;
     let logits = Tensor::cat(&parts, 0)?.detach();
     let targets = Tensor::new(set.labels.clone(), device)?;
-    let loss = candle_nn::loss::cross_entropy(&(&logits / temperature)?, &targets)?.to_scalar::<f32>()? as f64;
+    let loss = candle_nn::loss::cross_entropy(&(&logits / temperature)?, &targets)?
+        .to_scalar::<f32>()? as f64;
     let pred: Vec<u32> = logits.argmax(D::Minus1)?.to_vec1()?;
     let to_label = |i: u32| Label::ALL[i as usize];
     let gold: Vec<Label> = set.labels.iter().map(|&l| to_label(l)).collect();
     let pred: Vec<Label> = pred.into_iter().map(to_label).collect();
-    Ok((loss, logits, Metrics::compute(&gold, &pred, &vec![None; gold.len()])))
+    Ok((
+        loss,
+        logits,
+        Metrics::compute(&gold, &pred, &vec![None; gold.len()]),
+    ))
 }
 
 /// The temperature minimising validation negative log-likelihood, by a fine grid search

@@ -1,0 +1,228 @@
+//! End-to-end tests of `storylens serve` with the real model on a random port.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storylens"))
+            .args(["serve", "--port", "0"])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("STORYLENS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start server");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server printed its address").unwrap();
+            if let Some(addr) = line.strip_prefix("storylens: listening on ") {
+                break addr.trim().to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let server = Self { child, base };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let client = reqwest::blocking::Client::new();
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/health", self.base)).send() {
+                if r.status() == 200 {
+                    return;
+                }
+                assert_eq!(r.status(), 503, "health before ready is 503");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server not ready in time");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn items(n: usize, offset: usize) -> Value {
+    let texts = [
+        "Upgrade the payment SDK to version 5",
+        "As a shopper, I want to save items to a wishlist",
+        "Refactor the notification service into modules",
+        "Let patients book appointments online",
+    ];
+    let v: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("{}", offset + i), "title": texts[(offset + i) % 4]}))
+        .collect();
+    json!({ "items": v })
+}
+
+#[test]
+fn concurrent_clients_get_correct_ordered_results() {
+    let server = Server::start(&[]);
+    let handles: Vec<_> = (0..8)
+        .map(|c| {
+            let url = server.url("/v1/classify");
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                for round in 0..5 {
+                    let offset = c * 100 + round * 10;
+                    let resp = client.post(&url).json(&items(7, offset)).send().unwrap();
+                    assert_eq!(resp.status(), 200);
+                    let v: Value = resp.json().unwrap();
+                    let results = v["results"].as_array().unwrap();
+                    assert_eq!(results.len(), 7);
+                    for (i, r) in results.iter().enumerate() {
+                        assert_eq!(r["id"], format!("{}", offset + i));
+                        let want = if (offset + i) % 2 == 0 {
+                            "task"
+                        } else {
+                            "story"
+                        };
+                        assert_eq!(r["label"], want, "{r}");
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let metrics = reqwest::blocking::get(server.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(metrics.contains("storylens_requests_total"));
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn bad_inputs_huge_requests_and_huge_text() {
+    let server = Server::start(&["--max-items-per-request", "1000"]);
+    let client = reqwest::blocking::Client::new();
+    let url = server.url("/v1/classify");
+    let r = client.post(&url).json(&items(10_000, 0)).send().unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<Value>().unwrap()["code"], "too_large");
+    let big = "As a reader, I want larger fonts. ".repeat(30_000); // ~1 MB
+    let r = client
+        .post(&url)
+        .json(&json!({"items": [{"title": big}]}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["results"][0]["truncated"], true);
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"items\": [")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_json");
+    let r = client
+        .post(&url)
+        .json(&json!({"items": [{"title": " "}]}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("items[0].title"));
+    // Still healthy afterwards.
+    assert_eq!(
+        client.get(server.url("/health")).send().unwrap().status(),
+        200
+    );
+}
+
+#[test]
+fn overload_gets_429_and_the_server_recovers() {
+    let server = Server::start(&["--max-queued-items", "64", "--cache-size", "0"]);
+    let handles: Vec<_> = (0..24)
+        .map(|c| {
+            let url = server.url("/v1/classify");
+            std::thread::spawn(move || {
+                reqwest::blocking::Client::new()
+                    .post(&url)
+                    .json(&items(32, c * 32))
+                    .send()
+                    .map(|r| (r.status().as_u16(), r.headers().contains_key("retry-after")))
+                    .unwrap()
+            })
+        })
+        .collect();
+    let statuses: Vec<(u16, bool)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|(s, _)| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().any(|(s, _)| *s == 429), "{statuses:?}");
+    assert!(statuses
+        .iter()
+        .filter(|(s, _)| *s == 429)
+        .all(|(_, retry)| *retry));
+    assert!(statuses.iter().any(|(s, _)| *s == 200));
+    let r = reqwest::blocking::Client::new()
+        .post(server.url("/v1/classify"))
+        .json(&items(3, 0))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn shutdown_under_load_answers_every_accepted_request() {
+    let server = Server::start(&["--cache-size", "0"]);
+    let handles: Vec<_> = (0..12)
+        .map(|c| {
+            let url = server.url("/v1/classify");
+            std::thread::spawn(move || {
+                let r = reqwest::blocking::Client::new()
+                    .post(&url)
+                    .json(&items(64, c * 64))
+                    .send()
+                    .unwrap();
+                let status = r.status().as_u16();
+                let v: Value = r.json().unwrap();
+                (status, v["results"].as_array().map_or(0, |a| a.len()))
+            })
+        })
+        .collect();
+    // Let every request be accepted and queued, then ask the server to stop.
+    std::thread::sleep(Duration::from_millis(400));
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    for h in handles {
+        assert_eq!(h.join().unwrap(), (200, 64));
+    }
+}
