@@ -27,6 +27,7 @@ fn bench(c: &mut Criterion) {
         classifier_dir: default_classifier_dir(),
         max_tokens: 128,
         device: candle_core::Device::Cpu,
+        threads: 0,
     })
     .expect("models set up (scripts/fetch-models)");
     let items = short_items();

@@ -133,12 +133,15 @@ fn main() {
         .build()
         .unwrap();
     runtime.spawn(async move {
-        storylens::http::server::serve(&args, || {
+        let analyzer =
+            storylens::analysis::Analyzer::new(storylens::analysis::Terms::load(None).unwrap());
+        storylens::http::server::serve(&args, analyzer, || {
             let model = Classifier::load(&ClassifierOptions {
                 locations: Locations::default(),
                 classifier_dir: default_classifier_dir(),
                 max_tokens: 128,
                 device: candle_core::Device::Cpu,
+                threads: 0,
             })?;
             Ok(Arc::new(model) as Arc<dyn Model>)
         })

@@ -60,6 +60,13 @@ pub struct ModelArgs {
     /// `hub-download` feature and a network).
     #[arg(long, env = "STORYLENS_ALLOW_DOWNLOAD", global = true)]
     pub allow_download: bool,
+    /// CPU threads the model splits each batch across (0: one per core).
+    #[arg(long, env = "STORYLENS_THREADS", default_value_t = 0, global = true)]
+    pub threads: usize,
+    /// Extra implementation terms (one per line) that raise `implementation-detail` in stories,
+    /// added to the built-in data/implementation-terms.txt.
+    #[arg(long, env = "STORYLENS_IMPLEMENTATION_TERMS", global = true)]
+    pub implementation_terms: Option<PathBuf>,
 }
 
 impl ModelArgs {
@@ -79,6 +86,12 @@ impl ModelArgs {
             .unwrap_or_else(loader::default_classifier_dir)
     }
 
+    /// The findings analyser, with any extra implementation terms.
+    pub fn analyzer(&self) -> crate::Result<crate::analysis::Analyzer> {
+        let terms = crate::analysis::Terms::load(self.implementation_terms.as_deref())?;
+        Ok(crate::analysis::Analyzer::new(terms))
+    }
+
     /// Everything needed to load the classifier.
     pub fn classifier_options(&self) -> crate::Result<ClassifierOptions> {
         Ok(ClassifierOptions {
@@ -86,6 +99,7 @@ impl ModelArgs {
             classifier_dir: self.classifier_dir(),
             max_tokens: self.max_tokens,
             device: self.device.open()?,
+            threads: self.threads,
         })
     }
 }

@@ -63,9 +63,13 @@ fn clear_cases_get_the_right_labels() {
         );
         assert!((s + t - 1.0).abs() < 1e-4);
         assert_eq!(r["confidence"].as_f64().unwrap(), s.max(t));
-        assert_eq!(r["findings"], serde_json::json!([]));
         assert_eq!(r["truncated"], Value::Bool(false));
     }
+    // A well-formed story has nothing wrong with it; a bare chore is not linked to a story.
+    assert_eq!(rows[0]["findings"], serde_json::json!([]));
+    assert_eq!(rows[0]["quality"], 100);
+    assert_eq!(rows[0]["parts"]["role"]["text"], "shopper");
+    assert_eq!(rows[5]["findings"][0]["code"], "task-without-story");
 }
 
 #[test]

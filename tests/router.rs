@@ -95,7 +95,8 @@ async fn classify_returns_results_in_order_with_ids_and_timing_headers() {
     assert_eq!(ids, ["A-1", "A-2", "7", "J-9"]);
     let labels: Vec<_> = r.iter().map(|x| x["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["task", "story", "task", "story"]);
-    assert_eq!(r[0]["findings"], json!([]));
+    assert_eq!(r[0]["findings"][0]["code"], "task-without-story");
+    assert_eq!(r[1]["findings"], json!([]));
     assert_eq!(r[0]["truncated"], json!(false));
     assert_eq!(v["model"]["name"], "fake");
     assert!(headers.contains_key("x-queue-time-ms"));

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde::{Deserialize, Serialize};
 
-use storylens::analysis::Item;
+use storylens::analysis::{Analysis, Analyzer, Item};
 use storylens::config::{ClassifyArgs, ModelArgs, OutputFormat};
 use storylens::model::{Label, Model, Scores};
 
@@ -42,17 +42,19 @@ pub struct Output<'a> {
     pub confidence: f32,
     pub scores: Scores,
     pub truncated: bool,
-    pub findings: Vec<serde_json::Value>,
+    #[serde(flatten)]
+    pub analysis: Analysis,
 }
 
 pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
     let model = super::load_classifier(model_args)?;
+    let analyzer = model_args.analyzer()?;
     let mut printer = Printer::new(args.format);
     let mut failed = 0usize;
     let mut batch: Vec<Input> = Vec::with_capacity(args.batch_size);
     let flush = |batch: &mut Vec<Input>, printer: &mut Printer| -> anyhow::Result<usize> {
-        let errors = classify_batch(&model, batch, printer)?;
+        let errors = classify_batch(&model, &analyzer, batch, printer)?;
         batch.clear();
         Ok(errors)
     };
@@ -137,6 +139,7 @@ fn parse_row(line: &str) -> anyhow::Result<Item> {
 /// Classifies a batch, printing results in order; returns how many items were in error.
 fn classify_batch(
     model: &dyn Model,
+    analyzer: &Analyzer,
     batch: &[Input],
     printer: &mut Printer,
 ) -> anyhow::Result<usize> {
@@ -164,7 +167,7 @@ fn classify_batch(
             confidence: s.confidence(),
             scores: s,
             truncated: enc.truncated,
-            findings: Vec::new(),
+            analysis: analyzer.analyze(&input.item, s),
         })?;
     }
     Ok(errors)
@@ -208,10 +211,52 @@ impl Printer {
                     o.label.as_str(),
                     o.confidence * 100.0
                 )?;
+                self.findings(o)?;
             }
         }
         // Streams are read by other programs as they go: hand each batch over at once.
         self.out.flush()?;
+        Ok(())
+    }
+
+    /// Findings under the item, the span highlighted when stdout is a terminal.
+    fn findings(&mut self, o: &Output) -> anyhow::Result<()> {
+        use std::io::IsTerminal;
+        let colour = std::io::stdout().is_terminal();
+        for f in &o.analysis.findings {
+            let sev = format!("{:?}", f.severity).to_lowercase();
+            let at = match &f.span {
+                Some(s) if colour => format!(
+                    " ({}\x1b[1;31m{}\x1b[0m{})",
+                    &o.text[..s.start]
+                        .chars()
+                        .rev()
+                        .take(20)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect::<String>(),
+                    s.text,
+                    o.text[s.end..].chars().take(20).collect::<String>()
+                ),
+                Some(s) => format!(" (\"{}\")", s.text),
+                None => String::new(),
+            };
+            writeln!(
+                self.out,
+                "               {sev:<7} {}: {}{at}",
+                f.code.as_str(),
+                f.message
+            )?;
+            writeln!(self.out, "                       fix: {}", f.suggestion)?;
+        }
+        if !o.analysis.findings.is_empty() || o.analysis.parts.is_some() {
+            writeln!(
+                self.out,
+                "               quality {}/100",
+                o.analysis.quality
+            )?;
+        }
         Ok(())
     }
 

@@ -22,7 +22,8 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(storylens::http::server::serve(args, move || {
+    let analyzer = model_args.analyzer()?;
+    runtime.block_on(storylens::http::server::serve(args, analyzer, move || {
         Classifier::load(&opts).map(|m| Arc::new(m) as Arc<dyn Model>)
     }))?;
     eprintln!("storylens: stopped");

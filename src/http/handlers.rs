@@ -138,13 +138,16 @@ pub async fn classify(
         .zip(answers)
         .map(|(item, a)| {
             let a = a.expect("every item answered");
+            let analysis = state.analyzer.analyze(&item, a.scores);
             ClassifyResult {
                 id: item.id,
                 label: a.scores.label(),
                 confidence: a.scores.confidence(),
                 scores: a.scores,
                 truncated: a.truncated,
-                findings: Vec::new(),
+                parts: analysis.parts,
+                findings: analysis.findings,
+                quality: analysis.quality,
             }
         })
         .collect();

@@ -14,7 +14,9 @@ use super::{error, handlers, types};
         types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
         types::JiraFields, types::ClassifyResponse, types::ClassifyResult, types::ModelRef,
         types::HealthResponse, handlers::InfoResponse, error::ErrorBody,
-        crate::analysis::Item, crate::model::Label, crate::model::Scores, crate::model::ModelInfo,
+        crate::analysis::Item, crate::analysis::Finding, crate::analysis::Code,
+        crate::analysis::Severity, crate::analysis::Span, crate::analysis::StoryParts,
+        crate::model::Label, crate::model::Scores, crate::model::ModelInfo,
     )),
     modifiers(&BearerAuth)
 )]

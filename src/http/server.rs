@@ -11,7 +11,11 @@ use crate::batching::Batcher;
 use crate::model::Model;
 
 /// Serves until a shutdown signal. `load` builds the model on a blocking thread.
-pub async fn serve<F>(args: &ServeArgs, load: F) -> anyhow::Result<()>
+pub async fn serve<F>(
+    args: &ServeArgs,
+    analyzer: crate::analysis::Analyzer,
+    load: F,
+) -> anyhow::Result<()>
 where
     F: FnOnce() -> crate::Result<Arc<dyn Model>> + Send + 'static,
 {
@@ -21,7 +25,8 @@ where
         args.limits(),
         args.api_key.clone(),
         args.cache_size,
-    );
+    )
+    .with_analyzer(analyzer);
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::analysis::{Analyzer, Terms};
 use crate::batching::cache::ResultCache;
 use crate::batching::Batcher;
 use crate::model::Model;
@@ -30,6 +31,7 @@ pub struct Inner {
     pub api_key: Option<String>,
     pub cache: ResultCache,
     pub metrics: PrometheusHandle,
+    pub analyzer: Analyzer,
     ready: AtomicBool,
 }
 
@@ -55,8 +57,17 @@ impl AppState {
             api_key: api_key.filter(|k| !k.is_empty()),
             cache: ResultCache::new(cache_size),
             metrics: metrics_handle(),
+            analyzer: Analyzer::new(Terms::load(None).expect("built-in term list compiles")),
             ready: AtomicBool::new(false),
         }))
+    }
+
+    /// Replaces the findings analyser (before the state is shared).
+    pub fn with_analyzer(mut self, analyzer: Analyzer) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("with_analyzer is called before the state is shared")
+            .analyzer = analyzer;
+        self
     }
 
     /// Installs the loaded model and starts the batcher's workers on it.

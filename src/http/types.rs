@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::analysis::Item;
+use crate::analysis::{Finding, Item, StoryParts};
 use crate::model::{Label, Scores};
 
 /// `POST /v1/classify` body.
@@ -65,8 +65,13 @@ pub struct ClassifyResult {
     pub scores: Scores,
     /// Whether the text was cut to the token limit.
     pub truncated: bool,
-    /// Problems found in the item.
-    pub findings: Vec<Value>,
+    /// Role, goal and benefit with spans, for story-shaped items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<StoryParts>,
+    /// Problems found in the item, most severe first.
+    pub findings: Vec<Finding>,
+    /// 0–100, from the findings.
+    pub quality: u8,
 }
 
 /// The model that answered.

@@ -31,31 +31,98 @@ fn default_eps() -> f64 {
     1e-12
 }
 
-/// A padded batch of token ids ready for the encoder.
+/// A batch of token ids laid out for the encoder.
+///
+/// Linear layers and the feed-forward network, nearly all of the compute, run on the rows listed
+/// in `ids`. In a *packed* batch those are only the real tokens of every item, back to back, so
+/// no work is spent on padding; attention alone runs on a padded `[batch, seq]` view gathered by
+/// `to_padded` and scattered back by `to_packed`. A *padded* batch (used in training) has one row
+/// per position and needs no gathers.
 pub struct Batch {
-    /// `[batch, seq]` token ids (u32).
+    /// Token id of every row (u32).
     pub ids: Tensor,
-    /// `[batch, seq]` 1.0 for real tokens, 0.0 for padding (f32).
-    pub mask: Tensor,
+    /// Position of every row within its item (u32).
+    pub positions: Tensor,
     /// `[batch, 1, 1, seq]` additive attention bias: 0 for tokens, a large negative for padding.
     pub bias: Tensor,
+    /// `[batch, rows]`: 1/len where a row belongs to an item; mean pooling is one matmul.
+    pub pool: Tensor,
+    /// Rows to gather for the padded attention view (packed batches only).
+    to_padded: Option<Tensor>,
+    /// Padded positions to gather back into rows (packed batches only).
+    to_packed: Option<Tensor>,
+    /// Items and the longest item's length.
+    pub items: usize,
+    pub seq: usize,
 }
 
 impl Batch {
-    /// Pads `rows` to the longest one with `pad_id`.
-    pub fn new(rows: &[&[u32]], pad_id: u32, device: &Device) -> Result<Self> {
+    /// A padded batch: every item padded to the longest with `pad_id`.
+    pub fn padded(rows: &[&[u32]], pad_id: u32, device: &Device) -> Result<Self> {
+        Self::build(rows, Some(pad_id), device)
+    }
+
+    /// A packed batch: real tokens only.
+    pub fn packed(rows: &[&[u32]], device: &Device) -> Result<Self> {
+        Self::build(rows, None, device)
+    }
+
+    fn build(rows: &[&[u32]], pad: Option<u32>, device: &Device) -> Result<Self> {
         let b = rows.len();
         let s = rows.iter().map(|r| r.len()).max().unwrap_or(1).max(1);
-        let mut ids = vec![pad_id; b * s];
+        let uniform = rows.iter().all(|r| r.len() == s);
+        let mut ids = Vec::new();
+        let mut positions = Vec::new();
         let mut mask = vec![0f32; b * s];
+        let mut to_padded = vec![0u32; b * s];
+        let mut to_packed = Vec::new();
         for (i, row) in rows.iter().enumerate() {
-            ids[i * s..i * s + row.len()].copy_from_slice(row);
             mask[i * s..i * s + row.len()].fill(1.0);
+            match pad {
+                Some(pad_id) => {
+                    ids.extend_from_slice(row);
+                    ids.extend(std::iter::repeat_n(pad_id, s - row.len()));
+                    positions.extend(0..s as u32);
+                }
+                None => {
+                    let offset = ids.len() as u32;
+                    ids.extend_from_slice(row);
+                    positions.extend(0..row.len() as u32);
+                    for j in 0..row.len() {
+                        to_padded[i * s + j] = offset + j as u32;
+                        to_packed.push((i * s + j) as u32);
+                    }
+                }
+            }
         }
-        let ids = Tensor::from_vec(ids, (b, s), device)?;
+        let n = ids.len();
+        let mut pool = vec![0f32; b * n];
+        let mut row = 0;
+        for (i, r) in rows.iter().enumerate() {
+            let w = 1.0 / r.len().max(1) as f32;
+            let (start, len) = match pad {
+                Some(_) => (i * s, r.len()),
+                None => (row, r.len()),
+            };
+            pool[i * n + start..i * n + start + len].fill(w);
+            row += r.len();
+        }
+        let gathers = pad.is_none() && !uniform;
         let mask = Tensor::from_vec(mask, (b, s), device)?;
-        let bias = ((mask.clone() - 1.0)? * 1e4)?.reshape((b, 1, 1, s))?;
-        Ok(Self { ids, mask, bias })
+        Ok(Self {
+            ids: Tensor::from_vec(ids, n, device)?,
+            positions: Tensor::from_vec(positions, n, device)?,
+            bias: ((mask - 1.0)? * 1e4)?.reshape((b, 1, 1, s))?,
+            pool: Tensor::from_vec(pool, (b, n), device)?,
+            to_padded: gathers
+                .then(|| Tensor::from_vec(to_padded, b * s, device))
+                .transpose()?,
+            to_packed: gathers
+                .then(|| Tensor::from_vec(to_packed, n, device))
+                .transpose()?,
+            items: b,
+            seq: s,
+        })
     }
 }
 
@@ -122,16 +189,22 @@ impl Layer {
         })
     }
 
-    /// `x`: `[batch * seq, hidden]`; returns the same shape.
-    fn forward(&self, x: &Tensor, bias: &Tensor, b: usize, s: usize, mode: Mode) -> Result<Tensor> {
+    /// `x`: one row per token of `batch`; returns the same shape.
+    fn forward(&self, x: &Tensor, batch: &Batch, mode: Mode) -> Result<Tensor> {
         let (nh, hd) = (self.heads, self.head_dim);
-        let qkv = self.qkv.forward(x)?.reshape((b, s, 3, nh, hd))?;
+        let (b, s) = (batch.items, batch.seq);
+        let qkv = self.qkv.forward(x)?;
+        let qkv = match &batch.to_padded {
+            Some(idx) => qkv.index_select(idx, 0)?,
+            None => qkv,
+        };
+        let qkv = qkv.reshape((b, s, 3, nh, hd))?;
         let qkv = qkv.permute((2, 0, 3, 1, 4))?; // [3, b, heads, s, hd]
         let q = qkv.get(0)?.contiguous()?;
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
         let scale = 1.0 / (hd as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(bias)?;
+        let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&batch.bias)?;
         let probs = match mode {
             Mode::Inference => candle_nn::ops::softmax_last_dim(&scores)?,
             Mode::Training => candle_nn::ops::softmax(&scores, D::Minus1)?,
@@ -141,13 +214,21 @@ impl Layer {
             .transpose(1, 2)?
             .contiguous()?
             .reshape((b * s, nh * hd))?;
+        let ctx = match &batch.to_packed {
+            Some(idx) => ctx.index_select(idx, 0)?,
+            None => ctx,
+        };
         let attn = norm(
             &self.attn_norm,
             &(self.attn_out.forward(&ctx)? + x)?,
             mode,
             self.eps,
         )?;
-        let inter = self.inter.forward(&attn)?.gelu_erf()?;
+        let inter = self.inter.forward(&attn)?;
+        let inter = match mode {
+            Mode::Inference => super::gelu::gelu(&inter)?,
+            Mode::Training => inter.gelu_erf()?,
+        };
         let out = self.out.forward(&inter)?;
         norm(&self.out_norm, &(out + attn)?, mode, self.eps)
     }
@@ -160,7 +241,6 @@ pub struct Encoder {
     token_type: Tensor,
     norm: LayerNorm,
     layers: Vec<Layer>,
-    hidden: usize,
     mode: Mode,
 }
 
@@ -192,7 +272,6 @@ impl Encoder {
             token_type,
             norm,
             layers,
-            hidden: h,
             mode: Mode::Inference,
         })
     }
@@ -208,19 +287,11 @@ impl Encoder {
         self.layers.len()
     }
 
-    /// Embedding output, `[batch * seq, hidden]`.
-    pub fn embed(&self, ids: &Tensor) -> Result<Tensor> {
-        let (b, s) = ids.dims2()?;
-        let positions = Tensor::arange(0u32, s as u32, ids.device())?;
-        let pos = self.position.forward(&positions)?; // [s, h]
-        let words = self
-            .word
-            .forward(&ids.flatten_all()?)?
-            .reshape((b, s, self.hidden))?;
-        let x = words
-            .broadcast_add(&pos)?
-            .broadcast_add(&self.token_type)?
-            .reshape((b * s, self.hidden))?;
+    /// Embedding output, one row per token of `batch`.
+    pub fn embed(&self, batch: &Batch) -> Result<Tensor> {
+        let words = self.word.forward(&batch.ids)?;
+        let pos = self.position.forward(&batch.positions)?;
+        let x = (words + pos)?.broadcast_add(&self.token_type)?;
         Ok(self.norm.forward(&x)?)
     }
 
@@ -232,28 +303,23 @@ impl Encoder {
         from: usize,
         to: usize,
     ) -> Result<Tensor> {
-        let (b, s) = batch.mask.dims2()?;
         for layer in &self.layers[from..to] {
-            x = layer.forward(&x, &batch.bias, b, s, self.mode)?;
+            x = layer.forward(&x, batch, self.mode)?;
         }
         Ok(x)
     }
 
     /// Token states of the last layer, `[batch * seq, hidden]`.
     pub fn forward(&self, batch: &Batch) -> Result<Tensor> {
-        let x = self.embed(&batch.ids)?;
+        let x = self.embed(batch)?;
         self.run_layers(x, batch, 0, self.layers.len())
     }
 }
 
-/// Mean of the token states over real tokens, L2-normalised: the sentence embedding that
-/// all-MiniLM-L6-v2 was trained to produce. `x`: `[batch * seq, hidden]`; returns `[batch, hidden]`.
-pub fn mean_pool(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-    let (b, s) = mask.dims2()?;
-    let x = x.reshape((b, s, ()))?;
-    let summed = x.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
-    let counts = mask.sum_keepdim(1)?.clamp(1.0, f64::MAX)?;
-    let mean = summed.broadcast_div(&counts)?;
+/// Mean of the token states over each item's real tokens, L2-normalised: the sentence embedding
+/// all-MiniLM-L6-v2 was trained to produce. Returns `[batch, hidden]`.
+pub fn mean_pool(x: &Tensor, batch: &Batch) -> Result<Tensor> {
+    let mean = batch.pool.matmul(x)?;
     let norm = mean
         .sqr()?
         .sum_keepdim(D::Minus1)?

@@ -7,6 +7,7 @@ pub mod classifier;
 pub mod device;
 pub mod encoder;
 pub mod fake;
+mod gelu;
 pub mod head;
 pub mod loader;
 pub mod tokenize;

@@ -54,6 +54,9 @@ pub struct TrainOutcome {
     pub valid: Metrics,
 }
 
+/// Token id of `[PAD]` in the MiniLM vocabulary.
+const PAD_ID: u32 = 0;
+
 struct Prepared {
     ids: Vec<Vec<u32>>,
     /// Output of the frozen layers per item, `[len, hidden]`.
@@ -232,10 +235,10 @@ fn prepare(
     order.sort_by_key(|&i| ids[i].len());
     for chunk in order.chunks(64) {
         let batch_ids: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
-        let batch = Batch::new(&batch_ids, 0, device)?;
-        let x = frozen.embed(&batch.ids)?;
+        let batch = Batch::padded(&batch_ids, PAD_ID, device)?;
+        let x = frozen.embed(&batch)?;
         let x = frozen.run_layers(x, &batch, 0, upto)?;
-        let s = batch.mask.dim(1)?;
+        let s = batch.seq;
         let x = x.reshape((chunk.len(), s, ()))?;
         for (j, &i) in chunk.iter().enumerate() {
             states[i] = Some(x.get(j)?.narrow(0, 0, ids[i].len())?.contiguous()?);
@@ -261,8 +264,8 @@ fn forward(
     device: &Device,
 ) -> Result<Tensor> {
     let rows: Vec<&[u32]> = idx.iter().map(|&i| set.ids[i].as_slice()).collect();
-    let batch = Batch::new(&rows, 0, device)?;
-    let s = batch.mask.dim(1)?;
+    let batch = Batch::padded(&rows, PAD_ID, device)?;
+    let s = batch.seq;
     let padded = idx
         .iter()
         .map(|&i| {
@@ -278,7 +281,7 @@ fn forward(
         .collect::<Result<Vec<_>>>()?;
     let x = Tensor::cat(&padded, 0)?;
     let x = encoder.run_layers(x, &batch, first_tuned, encoder.num_layers())?;
-    head.logits(&mean_pool(&x, &batch.mask)?)
+    head.logits(&mean_pool(&x, &batch)?)
 }
 
 /// Mean loss, all logits, and metrics at `temperature`.

@@ -1,0 +1,76 @@
+//! The implementation-term list: technologies and implementation choices that do not belong in a
+//! user story. Shipped as `data/implementation-terms.txt`, extensible by a file of the same format.
+
+use std::path::Path;
+
+use regex::Regex;
+
+use super::parts::Span;
+use crate::{Error, Result};
+
+const BUILTIN: &str = include_str!("../../data/implementation-terms.txt");
+
+/// A compiled term list.
+pub struct Terms {
+    re: Regex,
+}
+
+impl Terms {
+    /// The built-in list, plus the terms in `extra` when given.
+    pub fn load(extra: Option<&Path>) -> Result<Self> {
+        let mut terms: Vec<String> = parse(BUILTIN);
+        if let Some(path) = extra {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            terms.extend(parse(&text));
+        }
+        Self::from_terms(&terms)
+    }
+
+    /// A list of the given terms.
+    pub fn from_terms(terms: &[String]) -> Result<Self> {
+        // Longest first, so "rest api" wins over "api".
+        let mut sorted: Vec<&String> = terms.iter().collect();
+        sorted.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let alternation = sorted
+            .iter()
+            .map(|t| regex::escape(t).replace("\\ ", "\\s+").replace(' ', "\\s+"))
+            .collect::<Vec<_>>()
+            .join("|");
+        let re = Regex::new(&format!(r"(?i)(?:^|[^\w.])({alternation})(?:$|[^\w])"))
+            .map_err(|e| Error::InvalidInput(format!("implementation terms: {e}")))?;
+        Ok(Self { re })
+    }
+
+    /// The first term in `text`, as a span.
+    pub fn find(&self, text: &str) -> Option<Span> {
+        let m = self.re.captures(text)?.get(1)?;
+        Span::new(text, m.start(), m.end())
+    }
+}
+
+fn parse(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_terms_on_word_boundaries() {
+        let t = Terms::load(None).unwrap();
+        let s = t
+            .find("As a shopper I want a wishlist using React")
+            .unwrap();
+        assert_eq!(s.text, "React");
+        assert!(t.find("As a reader I want reactions on posts").is_none());
+        assert_eq!(
+            t.find("Store carts in a database table").unwrap().text,
+            "database table"
+        );
+    }
+}
