@@ -108,7 +108,7 @@ pub struct Analysis {
 fn system_role_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)^(?:the\s+)?(?:system|application|app|backend|back-end|server|service|api|database|platform|website|site|bot|scheduler|cron|module|software|program|frontend|front-end|microservice)\b").expect("system role")
+        Regex::new(r"(?i)^(?:the\s+|our\s+|an?\s+)?(?:[\w-]+\s+)?(?:system|application|app|backend|back-end|server|service|api|database|db|platform|website|site|bot|scheduler|job|cron|module|software|program|frontend|front-end|microservice|pipeline|engine)$").expect("system role")
     })
 }
 
@@ -131,21 +131,21 @@ fn technical_goal_re() -> &'static Regex {
 fn fix_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)^[\s\[\(]*(?:fix(?:es|ed|ing)?|bug\s*fix|bugfix|hotfix|resolve|repair|patch|debug|bug)\b[:\s-]*").expect("fix")
+        Regex::new(r"(?i)^[\s\[\(]*(?:fix(?:es|ed|ing)?|bug\s*fix|bugfix|hotfix|resolve|repair|patch|debug|bug)[\]\)]?(?:[:\s]+|$)").expect("fix")
     })
 }
 
 fn vague_benefit_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)^(?:(?:I|we|it|this|that|they)\s+(?:can\s+)?(?:works?|is\s+done|is\s+better|is\s+good|is\s+improved|is\s+there|exists?|is\s+available|is\s+implemented|have\s+it|use\s+it|do\s+it|get\s+it|can\s+use\s+it)|it\s+works\s+better|everything\s+works|things\s+work|the\s+feature\s+works|the\s+requirement\s+is\s+met)\b").expect("vague benefit")
+        Regex::new(r"(?i)^(?:(?:I|we|it|this|that|they)\s+(?:can\s+)?(?:works?|is\s+done|is\s+better|is\s+good|is\s+improved|is\s+there|exists?|is\s+available|is\s+implemented|have\s+it|use\s+it|do\s+it|get\s+it|can\s+use\s+it)|it\s+works\s+better|everything\s+works|things\s+work|the\s+feature\s+works|the\s+requirement\s+is\s+met)\b|\b(?:exists?|is\s+there|is\s+available|is\s+implemented|is\s+done|works)\W*$").expect("vague benefit")
     })
 }
 
 fn technical_criterion_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:log\s+file|logs?\b|logged|schema|database|db\b|table|column|migration|command|cli\b|terminal|console|script|code\s+review|reviewed|unit\s+tests?|test\s+coverage|coverage|endpoint|http\s+\d{3}|status\s+code|returns\s+\d{3}|json|stack\s+trace|query|sql|commit|merged|pull\s+request|deployed|build\s+passes|pipeline|grep|curl)").expect("technical criterion")
+        Regex::new(r"(?i)\b(?:log\s+files?|logs|logged|log\s+entr(?:y|ies)|log\s+messages?|schema|database|db\b|database\s+table|db\s+table|columns?\b|migration|command\s+line|the\s+command|(?:runs?|running)\s+`|make\s+\w+|cli\b|terminal|console\s+output|script|code\s+review|reviewed\s+by|unit\s+tests?|integration\s+tests?|test\s+coverage|coverage|endpoint|http\s+\d{3}|status\s+code|returns\s+\d{3}|json\s+(?:payload|response)|stack\s+trace|sql|commit|merged|pull\s+request|deployed|build\s+passes|pipeline|grep|curl|cron|queue|index\s+is|cache\s+is)").expect("technical criterion")
     })
 }
 

@@ -85,7 +85,15 @@ pub fn parse(text: &str) -> StoryParts {
         parts.role = Span::new(text, m.start(), m.end());
         rest_from = m.end();
     }
-    let Some(want) = want_re().find_at(text, rest_from) else {
+    let first_benefit = benefit_re().find_at(text, rest_from);
+    let want = want_re()
+        .find_at(text, rest_from)
+        .filter(|w| first_benefit.is_none_or(|b| w.start() < b.start()));
+    let Some(want) = want else {
+        // "As a manager, so that I can plan": a benefit with no goal.
+        if let (Some(_), Some(b)) = (&parts.role, first_benefit) {
+            parts.benefit = Span::new(text, b.end(), text.len());
+        }
         return parts;
     };
     // Only an "I want" near the start (or right after the role) makes the item a story.
