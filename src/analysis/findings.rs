@@ -94,8 +94,12 @@ pub struct Finding {
 }
 
 /// Parts, findings and quality score of one item.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Analysis {
+    /// The final scores: the model's, unless the item is a task by definition (see
+    /// [`Analyzer::analyze`]). Reported by callers as the item's label and scores.
+    #[serde(skip)]
+    pub scores: Scores,
     /// Story parts, for story-shaped items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parts: Option<StoryParts>,
@@ -168,9 +172,24 @@ impl Analyzer {
     }
 
     /// Analyses an item the classifier has scored.
+    ///
+    /// An item in the story template whose role is the system, or whose role builds or runs the
+    /// system (developer, DevOps, tester, admin…) and whose goal is build, infrastructure or data
+    /// work, is a technical task by definition, whatever its wording. The model sees the wording,
+    /// so this rule has the last word: the task probability becomes at least
+    /// `1 - p(story) * (1 - RULE_WEIGHT)`.
     pub fn analyze(&self, item: &Item, scores: Scores) -> Analysis {
         let text = item.title.as_str();
         let parts = parts::parse(text);
+        let scores = if task_by_definition(&parts) {
+            let story = scores.story * (1.0 - RULE_WEIGHT);
+            Scores {
+                story,
+                task: 1.0 - story,
+            }
+        } else {
+            scores
+        };
         let label = scores.label();
         let mut findings = Vec::new();
         if parts.is_story_shaped() {
@@ -239,6 +258,7 @@ impl Analyzer {
             })
             .sum();
         Analysis {
+            scores,
             parts: parts.is_story_shaped().then_some(parts),
             quality: 100u32.saturating_sub(penalty) as u8,
             findings,
@@ -258,9 +278,7 @@ impl Analyzer {
                 suggestion: "name the person who benefits (\"As a shopper …\"), or write it as a technical task".into(),
             });
         }
-        let technical_role = role.is_some_and(|r| technical_role_re().is_match(&r.text));
-        let technical_goal = technical_goal_re().is_match(goal_text);
-        if label == Label::Task || system_role || (technical_role && technical_goal) {
+        if label == Label::Task || task_by_definition(parts) {
             out.push(Finding {
                 code: Code::DisguisedTask,
                 severity: Severity::Error,
@@ -316,6 +334,19 @@ impl Analyzer {
             _ => {}
         }
     }
+}
+
+/// How strongly a role-and-goal rule overrides the model's story probability.
+const RULE_WEIGHT: f32 = 0.8;
+
+/// "As the system …", or a technical role asking for technical work.
+fn task_by_definition(parts: &StoryParts) -> bool {
+    let Some(role) = &parts.role else {
+        return false;
+    };
+    let goal = parts.goal.as_ref().map(|g| g.text.as_str()).unwrap_or("");
+    system_role_re().is_match(&role.text)
+        || (technical_role_re().is_match(&role.text) && technical_goal_re().is_match(goal))
 }
 
 fn task_checks(item: &Item, out: &mut Vec<Finding>) {

@@ -159,7 +159,8 @@ fn classify_batch(
     let mut scores = model.predict(&refs)?.into_iter();
     for (input, enc) in batch.iter().zip(&encoded) {
         let Some(enc) = enc else { continue };
-        let s = scores.next().expect("one score per encoded item");
+        let analysis = analyzer.analyze(&input.item, scores.next().expect("one score per item"));
+        let s = analysis.scores;
         printer.print(&Output {
             id: input.item.id.as_deref(),
             text: &input.item.title,
@@ -167,7 +168,7 @@ fn classify_batch(
             confidence: s.confidence(),
             scores: s,
             truncated: enc.truncated,
-            analysis: analyzer.analyze(&input.item, s),
+            analysis,
         })?;
     }
     Ok(errors)

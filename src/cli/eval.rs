@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
+use storylens::analysis::{Analysis, Code, Item};
 use storylens::config::{EvalArgs, ModelArgs};
-use storylens::model::Model;
+use storylens::model::{Label, Model};
 use storylens::train::{dataset, Metrics};
 
 pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -14,14 +15,33 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
     let started = std::time::Instant::now();
     let scores = model.classify(&texts)?;
     let elapsed = started.elapsed();
+    // The label storylens reports: the model's scores, after the definition rules of the analyser.
+    let analyzer = model_args.analyzer()?;
+    let analyses: Vec<_> = rows
+        .iter()
+        .zip(&scores)
+        .map(|(r, (s, _))| analyzer.analyze(&Item::from_text(r.text.clone()), *s))
+        .collect();
     let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
-    let pred: Vec<_> = scores.iter().map(|(s, _)| s.label()).collect();
+    let pred: Vec<_> = analyses.iter().map(|a| a.scores.label()).collect();
     let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
     let metrics = Metrics::compute(&gold, &pred, &forms);
+    let findings = findings_quality(&rows, &analyses);
     if args.json {
-        println!("{}", serde_json::to_string(&metrics)?);
+        let mut v = serde_json::to_value(&metrics)?;
+        v["findings"] = serde_json::to_value(&findings)?;
+        println!("{v}");
     } else {
         print!("{}", metrics.report());
+        println!(
+            "\nfindings: disguised-task precision {:.3} recall {:.3} over {} template rows ({} disguised); implementation-detail on {:.1}% of {} story rows",
+            findings.disguised_precision,
+            findings.disguised_recall,
+            findings.template_rows,
+            findings.disguised_rows,
+            findings.implementation_detail_story_rate * 100.0,
+            findings.story_rows
+        );
         println!(
             "\n{} items in {:.2}s ({:.0} items/s)",
             rows.len(),
@@ -30,4 +50,49 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How well findings match the labels: `disguised-task` against rows marked `disguised`
+/// (over rows in the story template), and how often `implementation-detail` fires on stories.
+#[derive(serde::Serialize)]
+struct FindingsQuality {
+    template_rows: usize,
+    disguised_rows: usize,
+    disguised_precision: f64,
+    disguised_recall: f64,
+    story_rows: usize,
+    implementation_detail_story_rate: f64,
+}
+
+fn findings_quality(rows: &[dataset::Example], analyses: &[Analysis]) -> FindingsQuality {
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let (mut template_rows, mut disguised_rows, mut story_rows, mut impl_on_story) = (0, 0, 0, 0);
+    for (row, analysis) in rows.iter().zip(analyses) {
+        let has = |c: Code| analysis.findings.iter().any(|f| f.code == c);
+        if row.label == Label::Story {
+            story_rows += 1;
+            impl_on_story += usize::from(has(Code::ImplementationDetail));
+        }
+        if row.form.as_deref() != Some("template") {
+            continue;
+        }
+        template_rows += 1;
+        let gold = row.disguised.unwrap_or(false);
+        disguised_rows += usize::from(gold);
+        match (has(Code::DisguisedTask), gold) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    FindingsQuality {
+        template_rows,
+        disguised_rows,
+        disguised_precision: ratio(tp, tp + fp),
+        disguised_recall: ratio(tp, tp + fn_),
+        story_rows,
+        implementation_detail_story_rate: ratio(impl_on_story, story_rows),
+    }
 }

@@ -139,11 +139,12 @@ pub async fn classify(
         .map(|(item, a)| {
             let a = a.expect("every item answered");
             let analysis = state.analyzer.analyze(&item, a.scores);
+            let scores = analysis.scores;
             ClassifyResult {
                 id: item.id,
-                label: a.scores.label(),
-                confidence: a.scores.confidence(),
-                scores: a.scores,
+                label: scores.label(),
+                confidence: scores.confidence(),
+                scores,
                 truncated: a.truncated,
                 parts: analysis.parts,
                 findings: analysis.findings,
