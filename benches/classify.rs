@@ -1,5 +1,7 @@
-//! Tokenize + encode + classify throughput at batch 1, 8, 32 and 64 of short backlog items.
-//! Needs the models (`scripts/fetch-models`). Run: `cargo bench --bench classify`.
+//! Tokenize + encode + classify throughput at batch 1, 8, 32 and 64 of backlog items, in two sets:
+//! `short` (one-line tracker titles of at most 10 words, about 11 tokens with the special tokens)
+//! and `mixed` (every one-line item of the validation split, template stories included, about 18
+//! tokens). Needs the models (`scripts/fetch-models`). Run: `cargo bench --bench classify`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -7,7 +9,7 @@ use storylens::model::classifier::ClassifierOptions;
 use storylens::model::loader::{default_classifier_dir, Locations};
 use storylens::model::{Classifier, Encoded, Model};
 
-fn short_items() -> Vec<String> {
+fn items(max_words: usize) -> Vec<String> {
     let data = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/training-data/valid.jsonl"
@@ -16,7 +18,7 @@ fn short_items() -> Vec<String> {
     data.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .filter(|t| !t.contains('\n'))
+        .filter(|t| !t.contains('\n') && t.split_whitespace().count() <= max_words)
         .take(256)
         .collect()
 }
@@ -30,8 +32,23 @@ fn bench(c: &mut Criterion) {
         threads: 0,
     })
     .expect("models set up (scripts/fetch-models)");
-    let items = short_items();
-    let mut group = c.benchmark_group("classify");
+    for (set, max_words) in [("short", 10), ("mixed", usize::MAX)] {
+        let items = items(max_words);
+        let tokens: usize = items
+            .iter()
+            .take(64)
+            .map(|t| model.tokenize(t).unwrap().len())
+            .sum();
+        eprintln!(
+            "{set}: {:.1} tokens per item on average",
+            tokens as f64 / items.len().min(64) as f64
+        );
+        run_set(c, &model, set, &items);
+    }
+}
+
+fn run_set(c: &mut Criterion, model: &Classifier, set: &str, items: &[String]) {
+    let mut group = c.benchmark_group(format!("classify-{set}"));
     group.sample_size(10);
     for batch in [1usize, 8, 32, 64] {
         let texts: Vec<&str> = items.iter().take(batch).map(String::as_str).collect();

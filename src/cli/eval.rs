@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use storylens::analysis::{Analysis, Code, Item};
+use storylens::analysis::{Analysis, Analyzer, Code, Item};
 use storylens::config::{EvalArgs, ModelArgs};
 use storylens::model::{Label, Model};
 use storylens::train::{dataset, Metrics};
@@ -11,22 +11,10 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
     let rows = dataset::read_jsonl(&args.data)?;
     anyhow::ensure!(!rows.is_empty(), "{} has no rows", args.data.display());
     let model = super::load_classifier(model_args)?;
-    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-    let started = std::time::Instant::now();
-    let scores = model.classify(&texts)?;
-    let elapsed = started.elapsed();
-    // The label storylens reports: the model's scores, after the definition rules of the analyser.
     let analyzer = model_args.analyzer()?;
-    let analyses: Vec<_> = rows
-        .iter()
-        .zip(&scores)
-        .map(|(r, (s, _))| analyzer.analyze(&Item::from_text(r.text.clone()), *s))
-        .collect();
-    let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
-    let pred: Vec<_> = analyses.iter().map(|a| a.scores.label()).collect();
-    let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
-    let metrics = Metrics::compute(&gold, &pred, &forms);
-    let findings = findings_quality(&rows, &analyses);
+    let started = std::time::Instant::now();
+    let (metrics, findings) = evaluate(&model, &analyzer, &rows)?;
+    let elapsed = started.elapsed();
     if args.json {
         let mut v = serde_json::to_value(&metrics)?;
         v["findings"] = serde_json::to_value(&findings)?;
@@ -52,10 +40,33 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Metrics of the labels storylens reports (the model's scores after the analyser's definition
+/// rules) and of the findings, on labelled rows.
+pub fn evaluate(
+    model: &dyn Model,
+    analyzer: &Analyzer,
+    rows: &[dataset::Example],
+) -> anyhow::Result<(Metrics, FindingsQuality)> {
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let scores = model.classify(&texts)?;
+    let analyses: Vec<_> = rows
+        .iter()
+        .zip(&scores)
+        .map(|(r, (s, _))| analyzer.analyze(&Item::from_text(r.text.clone()), *s))
+        .collect();
+    let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
+    let pred: Vec<_> = analyses.iter().map(|a| a.scores.label()).collect();
+    let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
+    Ok((
+        Metrics::compute(&gold, &pred, &forms),
+        findings_quality(rows, &analyses),
+    ))
+}
+
 /// How well findings match the labels: `disguised-task` against rows marked `disguised`
 /// (over rows in the story template), and how often `implementation-detail` fires on stories.
 #[derive(serde::Serialize)]
-struct FindingsQuality {
+pub struct FindingsQuality {
     template_rows: usize,
     disguised_rows: usize,
     disguised_precision: f64,

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use storylens::config::{ModelArgs, TrainArgs};
 use storylens::model::classifier::ClassifierOptions;
 use storylens::model::head::Manifest;
-use storylens::model::{Classifier, Model};
+use storylens::model::Classifier;
+use storylens::train::dataset;
 use storylens::train::trainer::{self, TrainOptions};
-use storylens::train::{dataset, Metrics};
 
 pub fn run(model_args: &ModelArgs, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let out_dir = args
@@ -37,18 +37,11 @@ pub fn run(model_args: &ModelArgs, args: &TrainArgs) -> anyhow::Result<ExitCode>
             classifier_dir: out_dir.clone(),
             ..model_args.classifier_options()?
         })?;
+        let analyzer = model_args.analyzer()?;
         let mut manifest: Manifest = outcome.manifest;
         for path in &args.eval {
             let rows = dataset::read_jsonl(path)?;
-            let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-            let pred: Vec<_> = model
-                .classify(&texts)?
-                .iter()
-                .map(|(s, _)| s.label())
-                .collect();
-            let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
-            let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
-            let m = Metrics::compute(&gold, &pred, &forms);
+            let (m, _) = super::eval::evaluate(&model, &analyzer, &rows)?;
             eprintln!("train: {}: macro-F1 {:.4}", path.display(), m.macro_f1);
             let name = path
                 .file_stem()
