@@ -193,7 +193,7 @@ impl Analyzer {
         let label = scores.label();
         let mut findings = Vec::new();
         if parts.is_story_shaped() {
-            self.story_checks(text, &parts, label, &mut findings);
+            self.story_checks(text, &parts, scores, &mut findings);
         } else if label == Label::Task {
             task_checks(item, &mut findings);
         }
@@ -265,7 +265,7 @@ impl Analyzer {
         }
     }
 
-    fn story_checks(&self, text: &str, parts: &StoryParts, label: Label, out: &mut Vec<Finding>) {
+    fn story_checks(&self, text: &str, parts: &StoryParts, scores: Scores, out: &mut Vec<Finding>) {
         let role = parts.role.as_ref();
         let goal_text = parts.goal.as_ref().map(|g| g.text.as_str()).unwrap_or("");
         let system_role = role.is_some_and(|r| system_role_re().is_match(&r.text));
@@ -278,13 +278,24 @@ impl Analyzer {
                 suggestion: "name the person who benefits (\"As a shopper …\"), or write it as a technical task".into(),
             });
         }
-        if label == Label::Task || task_by_definition(parts) {
+        if scores.label() == Label::Task || task_by_definition(parts) {
             out.push(Finding {
                 code: Code::DisguisedTask,
                 severity: Severity::Error,
                 message: "written as a story, but the work is technical: no user sees it".into(),
                 span: parts.goal.clone().or_else(|| role.cloned()),
                 suggestion: "track it as a technical task under the story it enables, or rewrite it around the user outcome".into(),
+            });
+        } else if scores.task >= SUSPECT_TASK_PROBABILITY {
+            out.push(Finding {
+                code: Code::DisguisedTask,
+                severity: Severity::Warning,
+                message: format!(
+                    "written as a story, but it reads partly like technical work (task probability {:.2})",
+                    scores.task
+                ),
+                span: parts.goal.clone().or_else(|| role.cloned()),
+                suggestion: "check that a user sees the result; if not, track it as a technical task under the story it enables".into(),
             });
         }
         if role.is_none() {
@@ -335,6 +346,11 @@ impl Analyzer {
         }
     }
 }
+
+/// A story-shaped item the model gives at least this task probability is flagged as a possible
+/// disguised task even when its label stays `story`: a warning should be more sensitive than the
+/// label.
+const SUSPECT_TASK_PROBABILITY: f32 = 0.3;
 
 /// How strongly a role-and-goal rule overrides the model's story probability.
 const RULE_WEIGHT: f32 = 0.8;
