@@ -5,35 +5,17 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use storylens::model::classifier::ClassifierOptions;
-use storylens::model::loader::{default_classifier_dir, Locations};
 use storylens::model::{Classifier, Encoded, Model};
 
-fn items(max_words: usize) -> Vec<String> {
-    let data = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/training-data/valid.jsonl"
-    ))
-    .expect("training-data/valid.jsonl");
-    data.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .filter(|t| !t.contains('\n') && t.split_whitespace().count() <= max_words)
-        .take(256)
-        .collect()
-}
+mod common;
 
 fn bench(c: &mut Criterion) {
-    let model = Classifier::load(&ClassifierOptions {
-        locations: Locations::default(),
-        classifier_dir: default_classifier_dir(),
-        max_tokens: 128,
-        device: candle_core::Device::Cpu,
-        threads: 0,
-    })
-    .expect("models set up (scripts/fetch-models)");
+    let model = common::classifier();
     for (set, max_words) in [("short", 10), ("mixed", usize::MAX)] {
-        let items = items(max_words);
+        let items: Vec<String> = common::valid_items(Some(max_words))
+            .into_iter()
+            .take(256)
+            .collect();
         let tokens: usize = items
             .iter()
             .take(64)

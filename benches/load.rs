@@ -9,21 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use storylens::http::ServeArgs;
-use storylens::model::classifier::ClassifierOptions;
-use storylens::model::loader::{default_classifier_dir, Locations};
-use storylens::model::{Classifier, Model};
+use storylens::model::Model;
 
-fn items() -> Vec<String> {
-    let data = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/training-data/valid.jsonl"
-    ))
-    .expect("training-data/valid.jsonl");
-    data.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .collect()
-}
+mod common;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -136,20 +124,13 @@ fn main() {
         let analyzer =
             storylens::analysis::Analyzer::new(storylens::analysis::Terms::load(None).unwrap());
         storylens::http::server::serve(&args, analyzer, || {
-            let model = Classifier::load(&ClassifierOptions {
-                locations: Locations::default(),
-                classifier_dir: default_classifier_dir(),
-                max_tokens: 128,
-                device: candle_core::Device::Cpu,
-                threads: 0,
-            })?;
-            Ok(Arc::new(model) as Arc<dyn Model>)
+            Ok(Arc::new(common::classifier()) as Arc<dyn Model>)
         })
         .await
         .expect("server");
     });
     let base = format!("http://127.0.0.1:{port}");
-    let items = Arc::new(items());
+    let items = Arc::new(common::valid_items(None));
     runtime.block_on(async {
         let client = reqwest::Client::new();
         for _ in 0..600 {

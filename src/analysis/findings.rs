@@ -2,9 +2,6 @@
 //! the Quality User Story framework (well-formed, atomic, minimal, uniform) and go beyond it to
 //! the pitfalls of technical work written as stories.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
 use serde::Serialize;
 
 use super::parts::{self, Span, StoryParts};
@@ -108,57 +105,43 @@ pub struct Analysis {
     pub quality: u8,
 }
 
-/// Roles that are the system, not a person.
-fn system_role_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)^(?:the\s+|our\s+|an?\s+)?(?:[\w-]+\s+)?(?:system|application|app|backend|back-end|server|service|api|database|db|platform|website|site|bot|scheduler|job|cron|module|software|program|frontend|front-end|microservice|pipeline|engine)$").expect("system role")
-    })
-}
+lazy_regex!(
+    /// Roles that are the system, not a person.
+    system_role_re,
+    r"(?i)^(?:the\s+|our\s+|an?\s+)?(?:[\w-]+\s+)?(?:system|application|app|backend|back-end|server|service|api|database|db|platform|website|site|bot|scheduler|job|cron|module|software|program|frontend|front-end|microservice|pipeline|engine)$"
+);
 
-/// Roles of people who build or run the system rather than use it.
-fn technical_role_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:developer|dev|devops|engineer|programmer|sysadmin|system\s+administrator|systems\s+administrator|administrator|admin|tester|qa|dba|architect|ops|sre|maintainer|operator|team\s+member|infrastructure)\b").expect("technical role")
-    })
-}
+lazy_regex!(
+    /// Roles of people who build or run the system rather than use it.
+    technical_role_re,
+    r"(?i)\b(?:developer|dev|devops|engineer|programmer|sysadmin|system\s+administrator|systems\s+administrator|administrator|admin|tester|qa|dba|architect|ops|sre|maintainer|operator|team\s+member|infrastructure)\b"
+);
 
-/// Goals that are build, infrastructure, data or code work.
-fn technical_goal_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:deploy\w*|install\w*|set\s*up|setup|configure|upgrade|migrat\w+|refactor\w*|database|schema|table|index\w*|cache|caching|ci|pipeline|build|server|servers|docker|container\w*|kubernetes|script|scripts|log|logs|logging|backup\w*|encrypt\w*|monitor\w*|test\s+suite|unit\s+tests?|tests|dependenc\w+|framework|library|repository|repo|environment|staging|production|cloud|infrastructure|queue|cron|api|endpoint|codebase|code|debug\w*|crypto|network|node|nodes|data\s+model|domain\s+models?)\b").expect("technical goal")
-    })
-}
+lazy_regex!(
+    /// Goals that are build, infrastructure, data or code work.
+    technical_goal_re,
+    r"(?i)\b(?:deploy\w*|install\w*|set\s*up|setup|configure|upgrade|migrat\w+|refactor\w*|database|schema|table|index\w*|cache|caching|ci|pipeline|build|server|servers|docker|container\w*|kubernetes|script|scripts|log|logs|logging|backup\w*|encrypt\w*|monitor\w*|test\s+suite|unit\s+tests?|tests|dependenc\w+|framework|library|repository|repo|environment|staging|production|cloud|infrastructure|queue|cron|api|endpoint|codebase|code|debug\w*|crypto|network|node|nodes|data\s+model|domain\s+models?)\b"
+);
 
-fn fix_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)^[\s\[\(]*(?:fix(?:es|ed|ing)?|bug\s*fix|bugfix|hotfix|resolve|repair|patch|debug|bug)[\]\)]?(?:[:\s]+|$)").expect("fix")
-    })
-}
+lazy_regex!(
+    fix_re,
+    r"(?i)^[\s\[\(]*(?:fix(?:es|ed|ing)?|bug\s*fix|bugfix|hotfix|resolve|repair|patch|debug|bug)[\]\)]?(?:[:\s]+|$)"
+);
 
-fn vague_benefit_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)^(?:(?:I|we|it|this|that|they)\s+(?:can\s+)?(?:works?|is\s+done|is\s+better|is\s+good|is\s+improved|is\s+there|exists?|is\s+available|is\s+implemented|have\s+it|use\s+it|do\s+it|get\s+it|can\s+use\s+it)|it\s+works\s+better|everything\s+works|things\s+work|the\s+feature\s+works|the\s+requirement\s+is\s+met)\b|\b(?:exists?|is\s+there|is\s+available|is\s+implemented|is\s+done|works)\W*$").expect("vague benefit")
-    })
-}
+lazy_regex!(
+    vague_benefit_re,
+    r"(?i)^(?:(?:I|we|it|this|that|they)\s+(?:can\s+)?(?:works?|is\s+done|is\s+better|is\s+good|is\s+improved|is\s+there|exists?|is\s+available|is\s+implemented|have\s+it|use\s+it|do\s+it|get\s+it|can\s+use\s+it)|it\s+works\s+better|everything\s+works|things\s+work|the\s+feature\s+works|the\s+requirement\s+is\s+met)\b|\b(?:exists?|is\s+there|is\s+available|is\s+implemented|is\s+done|works)\W*$"
+);
 
-fn technical_criterion_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:log\s+files?|logs|logged|log\s+entr(?:y|ies)|log\s+messages?|schema|database|db\b|database\s+table|db\s+table|columns?\b|migration|command\s+line|the\s+command|(?:runs?|running)\s+`|make\s+\w+|cli\b|terminal|console\s+output|script|code\s+review|reviewed\s+by|unit\s+tests?|integration\s+tests?|test\s+coverage|coverage|endpoint|http\s+\d{3}|status\s+code|returns\s+\d{3}|json\s+(?:payload|response)|stack\s+trace|sql|commit|merged|pull\s+request|deployed|build\s+passes|pipeline|grep|curl|cron|queue|index\s+is|cache\s+is)").expect("technical criterion")
-    })
-}
+lazy_regex!(
+    technical_criterion_re,
+    r"(?i)\b(?:log\s+files?|logs|logged|log\s+entr(?:y|ies)|log\s+messages?|schema|database|db\b|database\s+table|db\s+table|columns?\b|migration|command\s+line|the\s+command|(?:runs?|running)\s+`|make\s+\w+|cli\b|terminal|console\s+output|script|code\s+review|reviewed\s+by|unit\s+tests?|integration\s+tests?|test\s+coverage|coverage|endpoint|http\s+\d{3}|status\s+code|returns\s+\d{3}|json\s+(?:payload|response)|stack\s+trace|sql|commit|merged|pull\s+request|deployed|build\s+passes|pipeline|grep|curl|cron|queue|index\s+is|cache\s+is)"
+);
 
-fn outcome_link_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:so\s+that|in\s+order\s+to|so\s+users?|for\s+(?:the\s+)?(?:users?|customers?|shoppers?|members?|players?|patients?|students?|visitors?)|users?\s+(?:can|will|see|get)|enables?|supports?\s+(?:story|#)|needed\s+for|required\s+for|blocks?|part\s+of|story\s*[#:]?\s*[A-Z]*-?\d+|[A-Z]{2,}-\d+|#\d+)").expect("outcome link")
-    })
-}
+lazy_regex!(
+    outcome_link_re,
+    r"(?i)\b(?:so\s+that|in\s+order\s+to|so\s+users?|for\s+(?:the\s+)?(?:users?|customers?|shoppers?|members?|players?|patients?|students?|visitors?)|users?\s+(?:can|will|see|get)|enables?|supports?\s+(?:story|#)|needed\s+for|required\s+for|blocks?|part\s+of|story\s*[#:]?\s*[A-Z]*-?\d+|[A-Z]{2,}-\d+|#\d+)"
+);
 
 /// The analyser: stateless checks plus the implementation-term list.
 pub struct Analyzer {
@@ -383,12 +366,15 @@ fn task_checks(item: &Item, out: &mut Vec<Finding>) {
     }
 }
 
+lazy_regex!(
+    /// A second goal's joint: "and"/"or"/a comma followed by a verb-like word.
+    second_goal_re,
+    r"(?i)(?:,\s*(?:and\s+|or\s+)?|\s+and\s+(?:also\s+)?|\s+or\s+|\s+as\s+well\s+as\s+)(?:to\s+)?(?:add|allow|be\s+able\s+to|browse|cancel|change|check|choose|create|delete|download|edit|export|filter|find|get|import|invite|manage|modify|print|receive|remove|see|search|select|send|share|sort|submit|track|update|upload|view|pay|book|save|set|sign|log|rate|review|report|reset|compare|display|show|list|access|assign|approve|archive)\b"
+);
+
 /// A second goal joined by "and"/"or"/a comma, where both sides start with a verb-like word.
 fn second_goal(text: &str, goal: &Span) -> Option<Span> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"(?i)(?:,\s*(?:and\s+|or\s+)?|\s+and\s+(?:also\s+)?|\s+or\s+|\s+as\s+well\s+as\s+)(?:to\s+)?(?:add|allow|be\s+able\s+to|browse|cancel|change|check|choose|create|delete|download|edit|export|filter|find|get|import|invite|manage|modify|print|receive|remove|see|search|select|send|share|sort|submit|track|update|upload|view|pay|book|save|set|sign|log|rate|review|report|reset|compare|display|show|list|access|assign|approve|archive)\b").expect("second goal")
-    });
+    let re = second_goal_re();
     let g = &text[goal.start..goal.end];
     re.find(g)
         .map(|m| Span::new(text, goal.start + m.start(), goal.end))

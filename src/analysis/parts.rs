@@ -2,9 +2,6 @@
 //! spans. Accepts the common variants: "As a/an/the …", "I want/need/can/would like …",
 //! "so that / in order to / so I can …", markdown emphasis and line breaks between parts.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
 use serde::Serialize;
 
 /// A byte range of the item's text, always on character boundaries, with the text it covers.
@@ -50,31 +47,20 @@ impl StoryParts {
     }
 }
 
-fn role_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)^[\s>#*_-]*as\s+(?:an?|the)?\b[\s*_]*(?P<role>[^,\n]+?)[\s*_]*(?:,|\n|\bI\b|\bwe\b|$)")
-            .expect("role pattern")
-    })
-}
+lazy_regex!(
+    role_re,
+    r"(?i)^[\s>#*_-]*as\s+(?:an?|the)?\b[\s*_]*(?P<role>[^,\n]+?)[\s*_]*(?:,|\n|\bI\b|\bwe\b|$)"
+);
 
-fn want_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"(?i)\b(?:I|we)\b[\s*_]*(?:want(?:\s+to)?|need(?:\s+to)?|can|could|would\s+like(?:\s+to)?|'d\s+like(?:\s+to)?|wish\s+to|would\s+love\s+to|should\s+be\s+able\s+to|must\s+be\s+able\s+to|am\s+able\s+to|expect(?:\s+to)?)\b[*_]*",
-        )
-        .expect("want pattern")
-    })
-}
+lazy_regex!(
+    want_re,
+    r"(?i)\b(?:I|we)\b[\s*_]*(?:want(?:\s+to)?|need(?:\s+to)?|can|could|would\s+like(?:\s+to)?|'d\s+like(?:\s+to)?|wish\s+to|would\s+love\s+to|should\s+be\s+able\s+to|must\s+be\s+able\s+to|am\s+able\s+to|expect(?:\s+to)?)\b[*_]*"
+);
 
-fn benefit_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)[\s,;.*_]*\b(?:so\s+that|so\s+I\s+can|so\s+we\s+can|so\s+I|in\s+order\s+to|in\s+order\s+that)\b[*_]*")
-            .expect("benefit pattern")
-    })
-}
+lazy_regex!(
+    benefit_re,
+    r"(?i)[\s,;.*_]*\b(?:so\s+that|so\s+I\s+can|so\s+we\s+can|so\s+I|in\s+order\s+to|in\s+order\s+that)\b[*_]*"
+);
 
 /// Finds the story parts of `text`.
 pub fn parse(text: &str) -> StoryParts {
