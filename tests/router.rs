@@ -346,3 +346,42 @@ async fn info_and_openapi_describe_the_service() {
     }
     assert!(v["components"]["schemas"].get("ClassifyResponse").is_some());
 }
+
+#[tokio::test]
+async fn items_of_clients_that_left_are_dropped_before_the_model() {
+    let app = app(Setup {
+        delay: Duration::from_millis(300),
+        ..Setup::default()
+    });
+    // The first request keeps the single worker busy; the second waits in the queue.
+    let busy = {
+        let app = app.clone();
+        tokio::spawn(async move { send(&app, post(r#"{"items": [{"title": "first"}]}"#)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let gone = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            send(
+                &app,
+                post(
+                    r#"{"items": [{"title": "leaves early one"}, {"title": "leaves early two"}]}"#,
+                ),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    gone.abort(); // the client hangs up while its items are queued
+    assert_eq!(busy.await.unwrap().0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_, _, text) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    let text = text.as_str().unwrap().to_string();
+    let dropped = text
+        .lines()
+        .find(|l| l.starts_with("storylens_items_dropped_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(dropped >= 2.0, "dropped items counted: {dropped}\n{text}");
+}
