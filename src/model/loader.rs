@@ -79,8 +79,11 @@ impl Locations {
 
 #[cfg(feature = "hub-download")]
 fn download(repo: &str, file: &str) -> Result<PathBuf> {
-    let api = hf_hub::api::sync::Api::new()
-        .map_err(|e| Error::Device(format!("cannot reach the Hugging Face Hub: {e}")))?;
+    let api = hf_hub::api::sync::Api::new().map_err(|e| Error::ModelMissing {
+        repo: repo.into(),
+        file: file.into(),
+        searched: format!("local caches; the Hugging Face Hub client failed to start ({e})"),
+    })?;
     api.model(repo.to_string())
         .get(file)
         .map_err(|e| Error::ModelMissing {
