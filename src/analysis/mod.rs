@@ -14,9 +14,11 @@ macro_rules! lazy_regex {
 pub mod findings;
 pub mod item;
 pub mod parts;
+pub mod report;
 pub mod terms;
 
 pub use findings::{Analysis, Analyzer, Code, Finding, Severity};
 pub use item::Item;
 pub use parts::{Span, StoryParts};
+pub use report::ClassifyResult;
 pub use terms::Terms;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use serde::{Deserialize, Serialize};
 
-use storylens::analysis::{Analysis, Analyzer, Item};
+use storylens::analysis::{Analyzer, ClassifyResult, Item};
 use storylens::config::{ClassifyArgs, ModelArgs, OutputFormat};
-use storylens::model::{Label, Model, Scores};
+use storylens::model::Model;
 
 /// One input item with where it came from, for error messages.
 struct Input {
@@ -32,18 +32,12 @@ struct Row {
     acceptance_criteria: Vec<String>,
 }
 
-/// One result line.
+/// One result line: the item's text, then the report every interface gives.
 #[derive(Serialize)]
 pub struct Output<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<&'a str>,
     pub text: &'a str,
-    pub label: Label,
-    pub confidence: f32,
-    pub scores: Scores,
-    pub truncated: bool,
     #[serde(flatten)]
-    pub analysis: Analysis,
+    pub result: ClassifyResult,
 }
 
 pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
@@ -160,15 +154,9 @@ fn classify_batch(
     for (input, enc) in batch.iter().zip(&encoded) {
         let Some(enc) = enc else { continue };
         let analysis = analyzer.analyze(&input.item, scores.next().expect("one score per item"));
-        let s = analysis.scores;
         printer.print(&Output {
-            id: input.item.id.as_deref(),
             text: &input.item.title,
-            label: s.label(),
-            confidence: s.confidence(),
-            scores: s,
-            truncated: enc.truncated,
-            analysis,
+            result: ClassifyResult::new(input.item.id.clone(), enc.truncated, analysis),
         })?;
     }
     Ok(errors)
@@ -205,12 +193,16 @@ impl Printer {
                 if text.chars().count() > 100 {
                     text = text.chars().take(99).collect::<String>() + "…";
                 }
-                let flag = if o.truncated { " [truncated]" } else { "" };
+                let flag = if o.result.truncated {
+                    " [truncated]"
+                } else {
+                    ""
+                };
                 writeln!(
                     self.out,
                     "{:<6} {:>5.1}%  {text}{flag}",
-                    o.label.as_str(),
-                    o.confidence * 100.0
+                    o.result.label.as_str(),
+                    o.result.confidence * 100.0
                 )?;
                 self.findings(o)?;
             }
@@ -224,7 +216,7 @@ impl Printer {
     fn findings(&mut self, o: &Output) -> anyhow::Result<()> {
         use std::io::IsTerminal;
         let colour = std::io::stdout().is_terminal();
-        for f in &o.analysis.findings {
+        for f in &o.result.findings {
             let sev = format!("{:?}", f.severity).to_lowercase();
             let at = match &f.span {
                 Some(s) if colour => format!(
@@ -251,12 +243,8 @@ impl Printer {
             )?;
             writeln!(self.out, "                       fix: {}", f.suggestion)?;
         }
-        if !o.analysis.findings.is_empty() || o.analysis.parts.is_some() {
-            writeln!(
-                self.out,
-                "               quality {}/100",
-                o.analysis.quality
-            )?;
+        if !o.result.findings.is_empty() || o.result.parts.is_some() {
+            writeln!(self.out, "               quality {}/100", o.result.quality)?;
         }
         Ok(())
     }

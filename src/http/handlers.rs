@@ -11,7 +11,8 @@ use axum::Json;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::types::{parse_items, ClassifyResponse, ClassifyResult, HealthResponse, ModelRef};
+use super::types::{parse_items, ClassifyResponse, HealthResponse, ModelRef};
+use crate::analysis::ClassifyResult;
 use crate::batching::cache::{normalise, Cached};
 use crate::batching::SubmitError;
 use crate::model::ModelInfo;
@@ -139,17 +140,7 @@ pub async fn classify(
         .map(|(item, a)| {
             let a = a.expect("every item answered");
             let analysis = state.analyzer.analyze(&item, a.scores);
-            let scores = analysis.scores;
-            ClassifyResult {
-                id: item.id,
-                label: scores.label(),
-                confidence: scores.confidence(),
-                scores,
-                truncated: a.truncated,
-                parts: analysis.parts,
-                findings: analysis.findings,
-                quality: analysis.quality,
-            }
+            ClassifyResult::new(item.id, a.truncated, analysis)
         })
         .collect();
     let body = ClassifyResponse {

@@ -12,9 +12,9 @@ use super::{error, handlers, types};
     paths(handlers::classify, handlers::health, handlers::info, handlers::metrics),
     components(schemas(
         types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
-        types::JiraFields, types::ClassifyResponse, types::ClassifyResult, types::ModelRef,
+        types::JiraFields, types::ClassifyResponse, types::ModelRef,
         types::HealthResponse, handlers::InfoResponse, error::ErrorBody,
-        crate::analysis::Item, crate::analysis::Finding, crate::analysis::Code,
+        crate::analysis::Item, crate::analysis::ClassifyResult, crate::analysis::Finding, crate::analysis::Code,
         crate::analysis::Severity, crate::analysis::Span, crate::analysis::StoryParts,
         crate::model::Label, crate::model::Scores, crate::model::ModelInfo,
     )),

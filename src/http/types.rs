@@ -6,8 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::analysis::{Finding, Item, StoryParts};
-use crate::model::{Label, Scores};
+use crate::analysis::{ClassifyResult, Item};
 
 /// `POST /v1/classify` body.
 #[derive(ToSchema)]
@@ -51,27 +50,6 @@ pub struct JiraFields {
     pub summary: String,
     /// Plain text, or an Atlassian document (its text nodes are read).
     pub description: Option<String>,
-}
-
-/// The result for one item.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClassifyResult {
-    /// The item's id, when it had one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub label: Label,
-    /// Probability of `label`.
-    pub confidence: f32,
-    pub scores: Scores,
-    /// Whether the text was cut to the token limit.
-    pub truncated: bool,
-    /// Role, goal and benefit with spans, for story-shaped items.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parts: Option<StoryParts>,
-    /// Problems found in the item, most severe first.
-    pub findings: Vec<Finding>,
-    /// 0–100, from the findings.
-    pub quality: u8,
 }
 
 /// The model that answered.

@@ -26,8 +26,6 @@ pub struct FakeModel {
     info: ModelInfo,
     /// Time each batch takes, to exercise queueing and timeouts.
     pub delay: Duration,
-    /// When set, every batch fails, to exercise error paths.
-    pub fail: bool,
 }
 
 impl FakeModel {
@@ -41,7 +39,6 @@ impl FakeModel {
                 max_tokens,
             },
             delay: Duration::ZERO,
-            fail: false,
         }
     }
 
@@ -82,9 +79,6 @@ impl Model for FakeModel {
     fn predict(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);
-        }
-        if self.fail {
-            return Err(Error::InvalidInput("fake model failure".into()));
         }
         Ok(batch
             .iter()
