@@ -30,6 +30,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Serve the HTTP API.
     Serve(crate::http::ServeArgs),
+    /// Draft value-oriented user stories for technical items (arguments or stdin lines).
+    Rewrite(RewriteArgs),
+    /// Evaluate rewrites of the rows labelled `task` in a JSONL file.
+    EvalRewrite(EvalRewriteArgs),
 }
 
 /// Where the models are and how they run; shared by every command.
@@ -181,4 +185,73 @@ pub struct TrainArgs {
     /// Extra labelled files evaluated after training and recorded in the manifest.
     #[arg(long = "eval", env = "STORYLENS_TRAIN_EVAL", value_delimiter = ',')]
     pub eval: Vec<PathBuf>,
+}
+
+/// How rewrites are drafted and verified; shared by `rewrite`, `eval-rewrite` and `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct RewriteTuning {
+    /// Most candidates drafted per item: the greedy one first, then sampled ones.
+    #[arg(long, env = "STORYLENS_CANDIDATES", default_value_t = 3)]
+    pub candidates: usize,
+    /// Draft every candidate and keep the best, instead of stopping at the first that passes.
+    #[arg(long, env = "STORYLENS_ALL_CANDIDATES")]
+    pub all_candidates: bool,
+    /// Worked examples (nearest rewrite pairs) in the prompt.
+    #[arg(long, env = "STORYLENS_SHOTS", default_value_t = 2)]
+    pub shots: usize,
+    /// Least similarity of meaning between an item and its draft.
+    #[arg(long, env = "STORYLENS_MIN_SIMILARITY", default_value_t = crate::analysis::rewrite::DEFAULT_MIN_SIMILARITY)]
+    pub min_similarity: f32,
+    /// Seed of the sampled candidates.
+    #[arg(long, env = "STORYLENS_REWRITE_SEED", default_value_t = 7)]
+    pub seed: u64,
+}
+
+impl RewriteTuning {
+    /// The rewriter's options.
+    pub fn options(&self) -> crate::analysis::rewrite::RewriteOptions {
+        crate::analysis::rewrite::RewriteOptions {
+            candidates: self.candidates.max(1),
+            all_candidates: self.all_candidates,
+            shots: self.shots,
+            min_similarity: self.min_similarity,
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+}
+
+/// `storylens rewrite`.
+#[derive(Debug, Args)]
+pub struct RewriteArgs {
+    /// Items to rewrite; without any, one item per line is read from stdin.
+    pub texts: Vec<String>,
+    /// Output format.
+    #[arg(long, env = "STORYLENS_FORMAT", value_enum, default_value_t = OutputFormat::Json)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub tuning: RewriteTuning,
+}
+
+/// `storylens eval-rewrite`.
+#[derive(Debug, Args)]
+pub struct EvalRewriteArgs {
+    /// Labelled JSONL file (`text`, `label`); the rows labelled `task` are rewritten.
+    #[arg(long, env = "STORYLENS_EVAL_DATA")]
+    pub data: PathBuf,
+    /// Print exactly one JSON object instead of a report.
+    #[arg(long)]
+    pub json: bool,
+    /// Rewrite at most this many rows (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub limit: usize,
+    /// Write every rewrite as JSON lines to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also print the similarity distribution of the rewrite pairs, which calibrates
+    /// `--min-similarity`.
+    #[arg(long)]
+    pub calibrate: bool,
+    #[command(flatten)]
+    pub tuning: RewriteTuning,
 }

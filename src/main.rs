@@ -19,6 +19,8 @@ fn main() -> std::process::ExitCode {
         Command::Eval(c) => cli::eval::run(&args.model, &c),
         Command::Train(c) => cli::train::run(&args.model, &c),
         Command::Serve(c) => cli::serve::run(&args.model, &c),
+        Command::Rewrite(c) => cli::rewrite::run(&args.model, &c),
+        Command::EvalRewrite(c) => cli::eval_rewrite::run(&args.model, &c),
     };
     match result {
         Ok(code) => code,

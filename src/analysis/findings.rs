@@ -154,6 +154,18 @@ impl Analyzer {
         Self { terms }
     }
 
+    /// Whether `role` is the system itself or a person who builds or runs it, rather than
+    /// someone who uses the product.
+    pub fn is_builder_role(&self, role: &str) -> bool {
+        system_role_re().is_match(role.trim()) || technical_role_re().is_match(role)
+    }
+
+    /// Whether a user could check `criterion` in the product: it names no implementation term
+    /// and needs no log, schema, query or command.
+    pub fn criterion_is_observable(&self, criterion: &str) -> bool {
+        technical_criterion_re().find(criterion).is_none() && self.terms.find(criterion).is_none()
+    }
+
     /// Analyses an item the classifier has scored.
     ///
     /// An item in the story template whose role is the system, or whose role builds or runs the

@@ -15,6 +15,7 @@ pub mod findings;
 pub mod item;
 pub mod parts;
 pub mod report;
+pub mod rewrite;
 pub mod terms;
 
 pub use findings::{Analysis, Analyzer, Code, Finding, Severity};

@@ -15,7 +15,22 @@ pub struct Terms {
     re: Regex,
 }
 
+/// Words a drafted story must not contain (see the file's header).
+const REWRITE: &str = include_str!("../../data/rewrite-terms.txt");
+
 impl Terms {
+    /// The stricter list drafted stories are checked against: the implementation terms, any
+    /// extra ones, and the generic names of system parts and engineering work.
+    pub fn for_rewrites(extra: Option<&Path>) -> Result<Self> {
+        let mut terms: Vec<String> = parse(BUILTIN);
+        terms.extend(parse(REWRITE));
+        if let Some(path) = extra {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            terms.extend(parse(&text));
+        }
+        Self::from_terms(&terms)
+    }
+
     /// The built-in list, plus the terms in `extra` when given.
     pub fn load(extra: Option<&Path>) -> Result<Self> {
         let mut terms: Vec<String> = parse(BUILTIN);
@@ -24,6 +39,22 @@ impl Terms {
             terms.extend(parse(&text));
         }
         Self::from_terms(&terms)
+    }
+
+    /// The single-word terms of the rewrite list (lowercase), which the generator keeps out of
+    /// its drafts token by token.
+    pub fn rewrite_words(extra: Option<&Path>) -> Result<Vec<String>> {
+        let mut terms: Vec<String> = parse(BUILTIN);
+        terms.extend(parse(REWRITE));
+        if let Some(path) = extra {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            terms.extend(parse(&text));
+        }
+        Ok(terms
+            .into_iter()
+            .map(|t| t.to_lowercase())
+            .filter(|t| !t.contains(char::is_whitespace))
+            .collect())
     }
 
     /// A list of the given terms.

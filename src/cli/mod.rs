@@ -3,6 +3,8 @@
 
 pub mod classify;
 pub mod eval;
+pub mod eval_rewrite;
+pub mod rewrite;
 pub mod serve;
 pub mod train;
 

@@ -3,12 +3,15 @@
 //! Everything above this layer talks to the [`Model`] trait, so the HTTP router and the batching
 //! queue can be tested against a fake model and run unchanged against the real one.
 
+pub mod bpe;
 pub mod classifier;
 pub mod device;
 pub mod encoder;
 pub mod fake;
 mod gelu;
+pub mod generator;
 pub mod head;
+pub mod llama;
 pub mod loader;
 pub mod tokenize;
 
