@@ -114,6 +114,11 @@ fn main() {
         api_key: None,
         // No result cache: every item goes through the model.
         cache_size: 0,
+        // Classification only: no generator loaded.
+        rewrite: storylens::http::RewriteServeArgs {
+            rewrite_workers: 0,
+            ..Default::default()
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -123,9 +128,12 @@ fn main() {
     runtime.spawn(async move {
         let analyzer =
             storylens::analysis::Analyzer::new(storylens::analysis::Terms::load(None).unwrap());
-        storylens::http::server::serve(&args, analyzer, || {
-            Ok(Arc::new(common::classifier()) as Arc<dyn Model>)
-        })
+        storylens::http::server::serve(
+            &args,
+            analyzer,
+            || Ok(Arc::new(common::classifier()) as Arc<dyn Model>),
+            None,
+        )
         .await
         .expect("server");
     });

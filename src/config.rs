@@ -96,6 +96,29 @@ impl ModelArgs {
         Ok(crate::analysis::Analyzer::new(terms))
     }
 
+    /// Loads classifier, generator and worked examples into a rewriter.
+    pub fn rewriter(
+        &self,
+        opts: crate::analysis::rewrite::RewriteOptions,
+    ) -> crate::Result<crate::analysis::rewrite::Rewriter> {
+        use crate::analysis::rewrite::{Bank, Rewriter};
+        use crate::analysis::Terms;
+        let classifier =
+            std::sync::Arc::new(crate::model::Classifier::load(&self.classifier_options()?)?);
+        let analyzer = std::sync::Arc::new(self.analyzer()?);
+        let banned = Terms::rewrite_words(self.implementation_terms.as_deref())?;
+        let generator = crate::model::generator::Generator::load(
+            &self.locations(),
+            &self.device.open()?,
+            &banned,
+        )?;
+        let bank = Bank::load(&classifier, Some(&self.classifier_dir()))?;
+        let terms = Terms::for_rewrites(self.implementation_terms.as_deref())?;
+        Ok(Rewriter::new(
+            classifier, generator, analyzer, bank, terms, opts,
+        ))
+    }
+
     /// Everything needed to load the classifier.
     pub fn classifier_options(&self) -> crate::Result<ClassifierOptions> {
         Ok(ClassifierOptions {
@@ -205,6 +228,23 @@ pub struct RewriteTuning {
     /// Seed of the sampled candidates.
     #[arg(long, env = "STORYLENS_REWRITE_SEED", default_value_t = 7)]
     pub seed: u64,
+    /// Milliseconds per item after which no further candidate is started.
+    #[arg(long, env = "STORYLENS_REWRITE_BUDGET_MS", default_value_t = 2000)]
+    pub budget_ms: u64,
+}
+
+impl Default for RewriteTuning {
+    fn default() -> Self {
+        let o = crate::analysis::rewrite::RewriteOptions::default();
+        Self {
+            candidates: o.candidates,
+            all_candidates: o.all_candidates,
+            shots: o.shots,
+            min_similarity: o.min_similarity,
+            seed: o.seed,
+            budget_ms: o.budget.as_millis() as u64,
+        }
+    }
 }
 
 impl RewriteTuning {
@@ -216,6 +256,7 @@ impl RewriteTuning {
             shots: self.shots,
             min_similarity: self.min_similarity,
             seed: self.seed,
+            budget: std::time::Duration::from_millis(self.budget_ms),
             ..Default::default()
         }
     }

@@ -42,6 +42,9 @@ pub enum Error {
     /// A requested device is not available in this build or on this machine.
     #[error("device: {0}")]
     Device(String),
+    /// A failure of ours, not of the input.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A JSON document (manifest, data row) is malformed.
     #[error("{context}: {source}")]
     Json {

@@ -10,7 +10,8 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use storylens::batching::{BatchConfig, Batcher};
+use storylens::analysis::rewrite::fake::FakeRewriter;
+use storylens::batching::{BatchConfig, Batcher, GenerationQueue};
 use storylens::http::{router, AppState, Limits};
 use storylens::model::fake::FakeModel;
 use storylens::model::Model;
@@ -22,6 +23,9 @@ struct Setup {
     timeout: Duration,
     api_key: Option<&'static str>,
     ready: bool,
+    /// Rewrite engine delay; `None` leaves rewrites off.
+    rewrite_delay: Option<Duration>,
+    max_queued_rewrites: usize,
 }
 
 impl Default for Setup {
@@ -33,6 +37,8 @@ impl Default for Setup {
             timeout: Duration::from_secs(10),
             api_key: None,
             ready: true,
+            rewrite_delay: Some(Duration::ZERO),
+            max_queued_rewrites: 8,
         }
     }
 }
@@ -50,10 +56,16 @@ fn app(s: Setup) -> Router {
             max_items_per_request: s.max_items,
             max_body_bytes: 64 * 1024,
             request_timeout: s.timeout,
+            max_rewrite_items: 4,
+            rewrite_timeout: s.timeout,
         },
         s.api_key.map(str::to_string),
         100,
-    );
+    )
+    .with_rewrite_queue(Arc::new(GenerationQueue::new(s.max_queued_rewrites)));
+    if let Some(delay) = s.rewrite_delay {
+        state.install_rewriter(Arc::new(FakeRewriter::with_delay(delay)), 1);
+    }
     if s.ready {
         let model: Arc<dyn Model> = Arc::new(FakeModel::new(32).with_delay(s.delay));
         state.install_model(model);
@@ -384,4 +396,101 @@ async fn items_of_clients_that_left_are_dropped_before_the_model() {
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(0.0);
     assert!(dropped >= 2.0, "dropped items counted: {dropped}\n{text}");
+}
+
+fn post_rewrite(body: impl Into<Body>) -> Request<Body> {
+    Request::post("/v1/rewrite")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rewrite_answers_drafts_in_order_with_supporting_tasks() {
+    let app = app(Setup::default());
+    let body = json!({"items": [
+        {"id": "R-1", "title": "As a developer, I want to cache the product feed in Redis"},
+        {"number": 12, "title": "Create a database table for wishlist items", "body": "see schema"}
+    ]});
+    let (status, _, v) = send(&app, post_rewrite(body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0]["id"], "R-1");
+    assert_eq!(r[1]["id"], "12");
+    assert_eq!(r[0]["supporting_task"], "Cache the product feed in Redis");
+    assert_eq!(
+        r[1]["story"],
+        "As a user, I want to get what I came for, so that I can finish my work."
+    );
+    assert_eq!(r[1]["source"], "template");
+    assert_eq!(r[1]["verified"], json!(false));
+}
+
+#[tokio::test]
+async fn rewrite_status_paths() {
+    // Off or still loading: 503 with a code saying so.
+    let off = app(Setup {
+        rewrite_delay: None,
+        ..Default::default()
+    });
+    let one = json!({"items": [{"title": "Upgrade the build"}]}).to_string();
+    let (status, _, v) = send(&off, post_rewrite(one.clone())).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v["code"], "rewrite_unavailable");
+
+    let app = app(Setup::default());
+    // More items than --max-rewrite-items (4): 413.
+    let five: Vec<_> = (0..5)
+        .map(|i| json!({"title": format!("Task {i}")}))
+        .collect();
+    let (status, _, v) = send(&app, post_rewrite(json!({"items": five}).to_string())).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    // The engine's input errors name the item: 422.
+    let foreign = json!({"items": [{"title": "ok"}, {"title": "Créer une table pour les articles de la liste avec les prix"}]});
+    let (status, _, v) = send(&app, post_rewrite(foreign.to_string())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"].as_str().unwrap().starts_with("items[1]"), "{v}");
+    // Wrong content type: 415.
+    let req = Request::post("/v1/rewrite")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(one))
+        .unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn rewrite_queue_full_is_429_and_classification_is_unaffected() {
+    let app = app(Setup {
+        rewrite_delay: Some(Duration::from_millis(300)),
+        max_queued_rewrites: 2,
+        ..Default::default()
+    });
+    let two = json!({"items": [{"title": "Upgrade the build"}, {"title": "Split the module"}]});
+    // Fill the queue from another task, then a third item finds it full.
+    let filler = {
+        let app = app.clone();
+        let body = two.to_string();
+        tokio::spawn(async move { send(&app, post_rewrite(body)).await.0 })
+    };
+    let mut saw_429 = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let (status, headers, v) = send(&app, post_rewrite(two.to_string())).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(v["code"], "overloaded");
+            assert!(headers.contains_key(header::RETRY_AFTER));
+            saw_429 = true;
+            break;
+        }
+    }
+    assert!(saw_429, "a full rewrite queue answers 429");
+    // Classification has its own queue and answers at once.
+    let (status, _, _) = send(
+        &app,
+        post(json!({"items": [{"title": "Show order history"}]}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(filler.await.unwrap(), StatusCode::OK);
 }

@@ -15,6 +15,12 @@ impl Server {
     fn start(extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_storylens"))
             .args(["serve", "--port", "0"])
+            // Classification tests do not need the generator; rewrite tests turn it on.
+            .args(if extra.contains(&"--rewrite-workers") {
+                &[][..]
+            } else {
+                &["--rewrite-workers", "0"][..]
+            })
             .args(extra)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("STORYLENS_LOG", "warn")
@@ -224,5 +230,62 @@ fn shutdown_under_load_answers_every_accepted_request() {
     assert!(status.success(), "exit status {status:?}");
     for h in handles {
         assert_eq!(h.join().unwrap(), (200, 64));
+    }
+}
+
+#[test]
+fn rewrites_are_served_beside_classification_and_drained_on_shutdown() {
+    let server = Server::start(&["--rewrite-workers", "1"]);
+    let client = reqwest::blocking::Client::new();
+    // The generator loads after classification is ready; /info says when rewrites serve.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let info: Value = client
+            .get(server.url("/info"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if info["rewrite_ready"] == json!(true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "rewriter not ready in time");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let url = server.url("/v1/rewrite");
+    let rewrite = std::thread::spawn(move || {
+        let r = reqwest::blocking::Client::new()
+            .post(&url)
+            .json(&json!({"items": [
+                {"id": "T-1", "title": "Create a database table for wishlist items"},
+                {"id": "T-2", "title": "Migrate the session store to the new cluster"}
+            ]}))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    });
+    // Classification answers while the rewrite is being drafted.
+    std::thread::sleep(Duration::from_millis(300));
+    let r = client
+        .post(server.url("/v1/classify"))
+        .json(&items(4, 0))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Stop while the rewrite is in flight: it is still answered.
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    let (status, v) = rewrite.join().unwrap();
+    assert_eq!(status, 200, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["id"], "T-1");
+    assert_eq!(results[1]["id"], "T-2");
+    for r in results {
+        let story = r["story"].as_str().unwrap();
+        assert!(
+            story.starts_with("As ") && story.contains(", I want to ") && story.ends_with('.'),
+            "{story}"
+        );
     }
 }

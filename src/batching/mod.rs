@@ -3,7 +3,9 @@
 //! channel; an item whose caller has gone is dropped before it costs model time.
 
 pub mod cache;
+pub mod generation;
 mod pack;
 mod queue;
 
+pub use generation::GenerationQueue;
 pub use queue::{BatchConfig, Batcher, ItemResult, SubmitError};

@@ -3,14 +3,12 @@
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use storylens::analysis::rewrite::{Bank, Rewrite, RewriteEngine, RewriteOptions, Rewriter};
-use storylens::analysis::{Item, Terms};
+use storylens::analysis::rewrite::{Rewrite, RewriteEngine, RewriteOptions, Rewriter};
+use storylens::analysis::Item;
 use storylens::config::{ModelArgs, OutputFormat, RewriteArgs};
-use storylens::model::generator::Generator;
 
-/// Loads classifier, generator and worked examples into a rewriter.
+/// Loads the rewriter for one-item-at-a-time commands.
 pub fn load_rewriter(model_args: &ModelArgs, opts: RewriteOptions) -> anyhow::Result<Rewriter> {
     let started = std::time::Instant::now();
     // One item at a time: candle's own kernel threads are the only parallelism, so they are
@@ -19,21 +17,14 @@ pub fn load_rewriter(model_args: &ModelArgs, opts: RewriteOptions) -> anyhow::Re
     if model_args.threads == 0 {
         model_args.threads = 1;
     }
-    let model_args = &model_args;
-    let classifier = Arc::new(super::load_classifier(model_args)?);
-    let analyzer = Arc::new(model_args.analyzer()?);
-    let banned = Terms::rewrite_words(model_args.implementation_terms.as_deref())?;
-    let generator = Generator::load(&model_args.locations(), &model_args.device.open()?, &banned)?;
-    let bank = Bank::load(&classifier, Some(&model_args.classifier_dir()))?;
-    let terms = Terms::for_rewrites(model_args.implementation_terms.as_deref())?;
+    let rewriter = model_args.rewriter(opts).map_err(|e| {
+        anyhow::anyhow!("{e}").context("loading the rewriter (classifier, generator, examples)")
+    })?;
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        examples = bank.len(),
         "rewriter loaded"
     );
-    Ok(Rewriter::new(
-        classifier, generator, analyzer, bank, terms, opts,
-    ))
+    Ok(rewriter)
 }
 
 pub fn run(model_args: &ModelArgs, args: &RewriteArgs) -> anyhow::Result<ExitCode> {

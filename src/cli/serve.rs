@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use storylens::analysis::rewrite::RewriteEngine;
 use storylens::config::ModelArgs;
+use storylens::http::server::RewriterLoader;
 use storylens::http::ServeArgs;
 use storylens::model::{Classifier, Model};
 
@@ -23,9 +25,20 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
         .enable_all()
         .build()?;
     let analyzer = model_args.analyzer()?;
-    runtime.block_on(storylens::http::server::serve(args, analyzer, move || {
-        Classifier::load(&opts).map(|m| Arc::new(m) as Arc<dyn Model>)
-    }))?;
+    let rewriter: Option<RewriterLoader> = (args.rewrite.rewrite_workers > 0).then(|| {
+        let (model_args, opts) = (model_args.clone(), args.rewrite.tuning.options());
+        Box::new(move || {
+            model_args
+                .rewriter(opts)
+                .map(|r| Arc::new(r) as Arc<dyn RewriteEngine>)
+        }) as RewriterLoader
+    });
+    runtime.block_on(storylens::http::server::serve(
+        args,
+        analyzer,
+        move || Classifier::load(&opts).map(|m| Arc::new(m) as Arc<dyn Model>),
+        rewriter,
+    ))?;
     eprintln!("storylens: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The model is still loading or warming up.
     #[error("model is loading; retry shortly")]
     NotReady,
+    /// Rewrites are turned off or the generator is still loading.
+    #[error("rewrites are not available: the generator is loading or the server runs with --rewrite-workers 0")]
+    RewriteUnavailable,
     /// The request took longer than the configured timeout.
     #[error("request timed out after {0} ms")]
     Timeout(u64),
@@ -67,6 +70,9 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Overloaded(..) => (StatusCode::TOO_MANY_REQUESTS, "overloaded"),
             ApiError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            ApiError::RewriteUnavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "rewrite_unavailable")
+            }
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

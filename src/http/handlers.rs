@@ -211,6 +211,9 @@ pub struct InfoResponse {
     pub max_batch_items: usize,
     pub max_queued_items: usize,
     pub request_timeout_ms: u64,
+    /// Whether `/v1/rewrite` is serving (false while the generator loads or when it is off).
+    pub rewrite_ready: bool,
+    pub max_rewrite_items: usize,
 }
 
 /// Service information.
@@ -226,6 +229,8 @@ pub async fn info(State(state): State<AppState>) -> Json<InfoResponse> {
         max_batch_items: b.max_batch_items,
         max_queued_items: b.max_queued_items,
         request_timeout_ms: state.limits.request_timeout.as_millis() as u64,
+        rewrite_ready: state.rewriter.get().is_some(),
+        max_rewrite_items: state.limits.max_rewrite_items,
     })
 }
 
@@ -233,6 +238,7 @@ pub async fn info(State(state): State<AppState>) -> Json<InfoResponse> {
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("storylens_queue_depth").set(state.batcher.queued() as f64);
+    metrics::gauge!("storylens_rewrite_queue_depth").set(state.rewrites.queued() as f64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod handlers;
 pub mod openapi;
+pub mod rewrite;
 pub mod router;
 pub mod server;
 pub mod state;
@@ -14,6 +15,8 @@ use clap::Args;
 
 pub use router::router;
 pub use state::{AppState, Limits};
+
+use crate::config::RewriteTuning;
 
 use crate::batching::BatchConfig;
 
@@ -53,6 +56,40 @@ pub struct ServeArgs {
     /// Results kept in the LRU cache of repeated items (0 disables it).
     #[arg(long, env = "STORYLENS_CACHE_SIZE", default_value_t = 10_000)]
     pub cache_size: usize,
+    #[command(flatten)]
+    pub rewrite: RewriteServeArgs,
+}
+
+/// `/v1/rewrite`: its own queue and workers, so rewrites never slow classification.
+#[derive(Debug, Clone, Args)]
+pub struct RewriteServeArgs {
+    /// Rewrite worker threads, each drafting one item at a time (0: no /v1/rewrite, and the
+    /// generator is not loaded).
+    #[arg(long, env = "STORYLENS_REWRITE_WORKERS", default_value_t = 1)]
+    pub rewrite_workers: usize,
+    /// Rewrite items waiting at most; beyond this, requests get 429.
+    #[arg(long, env = "STORYLENS_MAX_QUEUED_REWRITES", default_value_t = 32)]
+    pub max_queued_rewrites: usize,
+    /// Items per /v1/rewrite request at most (413 beyond).
+    #[arg(long, env = "STORYLENS_MAX_REWRITE_ITEMS", default_value_t = 16)]
+    pub max_rewrite_items: usize,
+    /// Seconds a rewrite request may wait for its results (503 beyond).
+    #[arg(long, env = "STORYLENS_REWRITE_TIMEOUT", default_value_t = 120.0)]
+    pub rewrite_timeout: f64,
+    #[command(flatten)]
+    pub tuning: RewriteTuning,
+}
+
+impl Default for RewriteServeArgs {
+    fn default() -> Self {
+        Self {
+            rewrite_workers: 1,
+            max_queued_rewrites: 32,
+            max_rewrite_items: 16,
+            rewrite_timeout: 120.0,
+            tuning: RewriteTuning::default(),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -72,6 +109,8 @@ impl ServeArgs {
             max_items_per_request: self.max_items_per_request,
             max_body_bytes: self.max_body_bytes,
             request_timeout: Duration::from_secs_f64(self.request_timeout.max(0.001)),
+            max_rewrite_items: self.rewrite.max_rewrite_items,
+            rewrite_timeout: Duration::from_secs_f64(self.rewrite.rewrite_timeout.max(0.001)),
         }
     }
 }

@@ -9,11 +9,13 @@ use super::{error, handlers, types};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "storylens", description = "Tells user stories from technical tasks in agile backlogs."),
-    paths(handlers::classify, handlers::health, handlers::info, handlers::metrics),
+    paths(handlers::classify, super::rewrite::rewrite, handlers::health, handlers::info, handlers::metrics),
     components(schemas(
         types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
         types::JiraFields, types::ClassifyResponse, types::ModelRef,
         types::HealthResponse, handlers::InfoResponse, error::ErrorBody,
+        super::rewrite::RewriteResponse, crate::analysis::rewrite::Rewrite,
+        crate::analysis::rewrite::Checks, crate::analysis::rewrite::Source,
         crate::analysis::Item, crate::analysis::ClassifyResult, crate::analysis::Finding, crate::analysis::Code,
         crate::analysis::Severity, crate::analysis::Span, crate::analysis::StoryParts,
         crate::model::Label, crate::model::Scores, crate::model::ModelInfo,

@@ -17,6 +17,7 @@ use super::state::AppState;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/classify", post(handlers::classify))
+        .route("/v1/rewrite", post(super::rewrite::rewrite))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_api_key,

@@ -7,26 +7,36 @@ use tokio::net::TcpListener;
 
 use super::state::AppState;
 use super::{router, ServeArgs};
-use crate::batching::Batcher;
+use crate::analysis::rewrite::RewriteEngine;
+use crate::batching::{Batcher, GenerationQueue};
 use crate::model::Model;
 
-/// Serves until a shutdown signal. `load` builds the model on a blocking thread.
+/// Builds the rewriter on a blocking thread, after the classifier is serving.
+pub type RewriterLoader =
+    Box<dyn FnOnce() -> crate::Result<Arc<dyn RewriteEngine>> + Send + 'static>;
+
+/// Serves until a shutdown signal. `load` builds the model on a blocking thread; `rewriter`,
+/// when given, builds the rewriter once classification is ready.
 pub async fn serve<F>(
     args: &ServeArgs,
     analyzer: crate::analysis::Analyzer,
     load: F,
+    rewriter: Option<RewriterLoader>,
 ) -> anyhow::Result<()>
 where
     F: FnOnce() -> crate::Result<Arc<dyn Model>> + Send + 'static,
 {
     let batcher = Arc::new(Batcher::new(args.batch_config()));
+    let rewrites = Arc::new(GenerationQueue::new(args.rewrite.max_queued_rewrites));
     let state = AppState::new(
         Arc::clone(&batcher),
         args.limits(),
         args.api_key.clone(),
         args.cache_size,
     )
-    .with_analyzer(analyzer);
+    .with_analyzer(analyzer)
+    .with_rewrite_queue(Arc::clone(&rewrites));
+    let rewrite_workers = args.rewrite.rewrite_workers;
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
@@ -46,6 +56,11 @@ where
             warm_up(&loader_state, model.as_ref()).await?;
             loader_state.set_ready();
             tracing::info!("model ready");
+            if let Some(load_rewriter) = rewriter {
+                let engine = tokio::task::spawn_blocking(load_rewriter).await??;
+                loader_state.install_rewriter(engine, rewrite_workers);
+                tracing::info!("rewriter ready");
+            }
             anyhow::Ok(())
         }
         .await;
@@ -66,6 +81,7 @@ where
         .await?;
     // Every accepted request has been answered; let the workers finish and stop.
     batcher.shutdown();
+    rewrites.shutdown();
     let failure = failed.lock().expect("failure slot").take();
     failure.map_or(Ok(()), Err)
 }

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::analysis::rewrite::RewriteEngine;
 use crate::analysis::{Analyzer, Terms};
 use crate::batching::cache::ResultCache;
-use crate::batching::Batcher;
+use crate::batching::{Batcher, GenerationQueue};
 use crate::model::Model;
 
 /// Per-request limits.
@@ -17,6 +18,8 @@ pub struct Limits {
     pub max_items_per_request: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    pub max_rewrite_items: usize,
+    pub rewrite_timeout: Duration,
 }
 
 /// Shared state: the model (once loaded), the batcher, limits, auth, cache and metrics.
@@ -32,6 +35,10 @@ pub struct Inner {
     pub cache: ResultCache,
     pub metrics: PrometheusHandle,
     pub analyzer: Analyzer,
+    /// The rewriter, once loaded (never, when rewrites are off).
+    pub rewriter: OnceLock<Arc<dyn RewriteEngine>>,
+    /// The rewrite queue (capacity 0 when rewrites are off).
+    pub rewrites: Arc<GenerationQueue>,
     ready: AtomicBool,
 }
 
@@ -58,6 +65,8 @@ impl AppState {
             cache: ResultCache::new(cache_size),
             metrics: metrics_handle(),
             analyzer: Analyzer::new(Terms::load(None).expect("built-in term list compiles")),
+            rewriter: OnceLock::new(),
+            rewrites: Arc::new(GenerationQueue::new(0)),
             ready: AtomicBool::new(false),
         }))
     }
@@ -68,6 +77,21 @@ impl AppState {
             .expect("with_analyzer is called before the state is shared")
             .analyzer = analyzer;
         self
+    }
+
+    /// Sets the rewrite queue (before the state is shared).
+    pub fn with_rewrite_queue(mut self, queue: Arc<GenerationQueue>) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("with_rewrite_queue is called before the state is shared")
+            .rewrites = queue;
+        self
+    }
+
+    /// Installs the loaded rewriter and starts `workers` rewrite threads on it.
+    pub fn install_rewriter(&self, engine: Arc<dyn RewriteEngine>, workers: usize) {
+        if self.rewriter.set(Arc::clone(&engine)).is_ok() {
+            self.rewrites.start(engine, workers);
+        }
     }
 
     /// Installs the loaded model and starts the batcher's workers on it.

@@ -106,8 +106,10 @@ enum Segment {
 impl Segment {
     fn max_tokens(self) -> usize {
         match self {
-            Segment::Role => 8,
-            Segment::Goal | Segment::Benefit => 20,
+            Segment::Role => 6,
+            // The worked examples' parts run 3 to 14 words; longer drafts ramble.
+            Segment::Goal => 18,
+            Segment::Benefit => 16,
         }
     }
 }
@@ -239,6 +241,8 @@ impl Masks {
 pub struct Generator {
     llama: Llama,
     tok: Tokenizer,
+    /// Words no part may contain (lowercase); the item's own uses of them are banned as tokens.
+    banned_words: std::collections::HashSet<String>,
     masks: Masks,
     system: KvCache,
     device: Device,
@@ -271,6 +275,7 @@ impl Generator {
         let mut g = Self {
             llama,
             tok,
+            banned_words: banned.iter().cloned().collect(),
             masks,
             system: KvCache::default(),
             device: device.clone(),
@@ -327,7 +332,8 @@ impl Generator {
     }
 
     /// First tokens of the item's identifier-like words (`orders.created_at`, `FPDS`, `v5`,
-    /// `loglevel.js`, `BlobStore`): names of system parts a story should not repeat.
+    /// `loglevel.js`, `BlobStore`) and of its banned words (`Redis`, which the vocabulary splits
+    /// so the load-time mask cannot catch it): names of system parts a story should not repeat.
     fn identifier_tokens(&self, item: &str) -> Result<Vec<u32>> {
         let mut out = Vec::new();
         for w in item.split(|c: char| c.is_whitespace() || "()[],;:\"'`".contains(c)) {
@@ -339,7 +345,8 @@ impl Generator {
                 || w.chars().any(|c| c.is_ascii_digit()) && letters > 0
                 || (letters >= 2 && upper == letters)
                 || (inner_upper && letters > upper);
-            if identifier && letters >= 2 {
+            let term = self.banned_words.contains(&w.to_lowercase());
+            if (identifier || term) && letters >= 2 {
                 for variant in [format!(" {w}"), w.to_string()] {
                     if let Some(&first) = self.encode(&variant)?.first() {
                         let piece = self.tok.decode(&[first], false).unwrap_or_default();

@@ -4,6 +4,7 @@
 
 pub mod bank;
 pub mod draft;
+pub mod fake;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -89,6 +90,9 @@ pub struct RewriteOptions {
     pub min_similarity: f32,
     /// Seed of the sampled candidates.
     pub seed: u64,
+    /// No further candidate starts once this much time has gone on an item, which bounds the
+    /// latency of items no candidate passes.
+    pub budget: std::time::Duration,
 }
 
 /// Similarity threshold, calibrated on the 680 rewrite pairs (`storylens eval-rewrite
@@ -107,6 +111,7 @@ impl Default for RewriteOptions {
             min_story_probability: 0.8,
             min_similarity: DEFAULT_MIN_SIMILARITY,
             seed: 7,
+            budget: std::time::Duration::from_millis(2000),
         }
     }
 }
@@ -227,13 +232,16 @@ impl RewriteEngine for Rewriter {
     fn rewrite(&self, item: &Item) -> Result<Rewrite> {
         let started = Instant::now();
         let text = item.model_text();
-        let label = item.id.as_deref().unwrap_or("item");
+        let label = item
+            .id
+            .as_deref()
+            .map_or(String::new(), |id| format!("{id}: "));
         if text.trim().is_empty() {
-            return Err(Error::InvalidInput(format!("{label}: the text is empty")));
+            return Err(Error::InvalidInput(format!("{label}the text is empty")));
         }
         if !draft::looks_english(&text) {
             return Err(Error::InvalidInput(format!(
-                "{label}: the text does not look like English; storylens rewrites English items only"
+                "{label}the text does not look like English; storylens rewrites English items only"
             )));
         }
         let (scores, _) = self.classifier.classify(&[text.as_str()])?[0];
@@ -299,6 +307,9 @@ impl RewriteEngine for Rewriter {
         let mut best: Option<(generator::Draft, Verdict)> = None;
         let mut tried = 0;
         for i in 0..self.opts.candidates.max(1) {
+            if i > 0 && started.elapsed() >= self.opts.budget {
+                break;
+            }
             let seed = (i > 0).then(|| self.opts.seed.wrapping_add(i as u64));
             let (d, s) = self.generator.draft(&prepared, seed)?;
             stats.add(&s);
