@@ -229,7 +229,7 @@ pub struct RewriteTuning {
     #[arg(long, env = "STORYLENS_REWRITE_SEED", default_value_t = 7)]
     pub seed: u64,
     /// Milliseconds per item after which no further candidate is started.
-    #[arg(long, env = "STORYLENS_REWRITE_BUDGET_MS", default_value_t = 2000)]
+    #[arg(long, env = "STORYLENS_REWRITE_BUDGET_MS", default_value_t = 2300)]
     pub budget_ms: u64,
 }
 

@@ -108,8 +108,8 @@ impl Segment {
         match self {
             Segment::Role => 6,
             // The worked examples' parts run 3 to 14 words; longer drafts ramble.
-            Segment::Goal => 18,
-            Segment::Benefit => 16,
+            Segment::Goal => 16,
+            Segment::Benefit => 14,
         }
     }
 }
@@ -308,13 +308,13 @@ impl Generator {
         for s in shots {
             prompt.push_str(&format!(
                 "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n{}<|im_end|>\n",
-                one_line(s.task),
+                one_line(s.task, 160),
                 render(s.role, s.goal, s.benefit)
             ));
         }
         prompt.push_str(&format!(
             "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\nAs",
-            one_line(item)
+            one_line(item, 300)
         ));
         let ids = self.encode(&prompt)?;
         let mut cache = self.system.clone();
@@ -459,9 +459,11 @@ impl Generator {
     }
 }
 
-fn one_line(s: &str) -> String {
+/// The text on one line, cut to `chars`: the prompt is the cost of every rewrite, and the start
+/// of an item says what it is.
+fn one_line(s: &str, chars: usize) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    joined.chars().take(400).collect()
+    joined.chars().take(chars).collect()
 }
 
 fn clean_part(s: &str) -> String {
