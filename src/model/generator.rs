@@ -347,7 +347,10 @@ impl Generator {
                 || (inner_upper && letters > upper);
             let term = self.banned_words.contains(&w.to_lowercase());
             if (identifier || term) && letters >= 2 {
-                for variant in [format!(" {w}"), w.to_string()] {
+                let (lower, upper) = (w.to_lowercase(), w.to_uppercase());
+                let capital = capitalise(&lower);
+                let forms = [w, lower.as_str(), upper.as_str(), capital.as_str()];
+                for variant in forms.iter().flat_map(|f| [format!(" {f}"), f.to_string()]) {
                     if let Some(&first) = self.encode(&variant)?.first() {
                         let piece = self.tok.decode(&[first], false).unwrap_or_default();
                         // A bare space or one letter would ban half the vocabulary's words.
@@ -464,6 +467,12 @@ impl Generator {
 fn one_line(s: &str, chars: usize) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
     joined.chars().take(chars).collect()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
 fn clean_part(s: &str) -> String {
