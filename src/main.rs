@@ -5,6 +5,7 @@ use storylens::config::{Cli, Command};
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    storylens::tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STORYLENS_LOG")

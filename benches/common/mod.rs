@@ -22,6 +22,7 @@ pub fn valid_items(max_words: Option<usize>) -> Vec<String> {
 
 /// The committed classifier on the CPU (needs `scripts/fetch-models`).
 pub fn classifier() -> Classifier {
+    storylens::tune_allocator();
     Classifier::load(&ClassifierOptions {
         locations: Locations::default(),
         classifier_dir: default_classifier_dir(),
