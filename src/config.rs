@@ -34,6 +34,47 @@ pub enum Command {
     Rewrite(RewriteArgs),
     /// Evaluate rewrites of the rows labelled `task` in a JSONL file.
     EvalRewrite(EvalRewriteArgs),
+    /// Score whole backlog exports (Jira CSV, GitHub JSON, JSONL, CSV, text) into rows and a report.
+    Score(ScoreArgs),
+}
+
+/// `storylens score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Export files; the format of each is detected from its extension and content.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Read every file as this format instead of detecting it.
+    #[arg(long = "input-format", env = "STORYLENS_INPUT_FORMAT", value_enum)]
+    pub input_format: Option<crate::backlog::read::Format>,
+    /// The CSV column holding each item's title or text.
+    #[arg(long, env = "STORYLENS_TEXT_COLUMN")]
+    pub text_column: Option<String>,
+    /// Write one row per item here: CSV for `.csv`, else JSON lines [default: JSON lines on stdout].
+    #[arg(long, env = "STORYLENS_OUT")]
+    pub out: Option<PathBuf>,
+    /// Write a summary here: HTML for `.html`/`.htm`, else Markdown.
+    #[arg(long, env = "STORYLENS_REPORT")]
+    pub report: Option<PathBuf>,
+    /// Items per model batch.
+    #[arg(long, env = "STORYLENS_BATCH_SIZE", default_value_t = 64)]
+    pub batch_size: usize,
+    /// Characters of the description read after a short title (the start of the prose; code
+    /// blocks and templates skipped). 0 reads titles only.
+    #[arg(long, env = "STORYLENS_DESCRIPTION_CHARS", default_value_t = 60)]
+    pub description_chars: usize,
+    /// Titles with fewer words than this get the start of their description too; longer titles
+    /// say what the item is on their own, and every token of a long body costs model time.
+    #[arg(long, env = "STORYLENS_SHORT_TITLE_WORDS", default_value_t = 5)]
+    pub short_title_words: usize,
+    /// Also draft a user story for every item labelled task (about a second each).
+    #[arg(long)]
+    pub rewrite: bool,
+    /// Never show the progress bar (it shows only when stderr is a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub tuning: RewriteTuning,
 }
 
 /// Where the models are and how they run; shared by every command.

@@ -9,6 +9,7 @@
 //! - [`config`]: the command-line and environment configuration.
 
 pub mod analysis;
+pub mod backlog;
 pub mod batching;
 pub mod config;
 pub mod error;

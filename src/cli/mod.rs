@@ -5,6 +5,7 @@ pub mod classify;
 pub mod eval;
 pub mod eval_rewrite;
 pub mod rewrite;
+pub mod score;
 pub mod serve;
 pub mod train;
 

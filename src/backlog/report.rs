@@ -1,0 +1,225 @@
+//! The summary of a scored backlog, accumulated row by row in bounded memory, and written as
+//! Markdown or as one self-contained HTML page (inline SVG chart, no network needed).
+
+use std::collections::{BTreeMap, BinaryHeap};
+
+use serde::Serialize;
+
+use crate::model::Label;
+
+/// One scored row, as written to `--out` and streamed by `/v1/score`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredRow {
+    /// The export file the row came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The row's line in that file.
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub title: String,
+    pub label: Label,
+    pub confidence: f32,
+    /// 0–100 from the findings.
+    pub quality: u8,
+    /// Finding codes, most severe first.
+    pub findings: Vec<&'static str>,
+    /// The tracker's own type, when the export has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracker_type: Option<String>,
+    /// The tracker says story and the model task, or the reverse.
+    pub type_mismatch: bool,
+    /// A drafted story, with `--rewrite`, for rows labelled task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
+}
+
+/// Items listed under "fix first".
+const WORST: usize = 20;
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Ranked {
+    // Lower quality first, then higher confidence in a task label, then earlier rows.
+    quality: u8,
+    confidence_milli: std::cmp::Reverse<u32>,
+    line: usize,
+    file: String,
+    title: String,
+    codes: String,
+}
+
+/// Counts and the worst items, updated row by row.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub rows: usize,
+    pub errors: usize,
+    pub stories: usize,
+    pub tasks: usize,
+    /// Story-shaped rows the model or the rules call tasks.
+    pub disguised: usize,
+    pub type_mismatches: usize,
+    pub findings: BTreeMap<&'static str, usize>,
+    pub quality_sum: u64,
+    #[serde(skip)]
+    worst: BinaryHeap<Ranked>,
+}
+
+impl Summary {
+    /// Adds one scored row.
+    pub fn add(&mut self, row: &ScoredRow) {
+        self.rows += 1;
+        match row.label {
+            Label::Story => self.stories += 1,
+            Label::Task => self.tasks += 1,
+        }
+        if row.findings.contains(&"disguised-task") {
+            self.disguised += 1;
+        }
+        if row.type_mismatch {
+            self.type_mismatches += 1;
+        }
+        for c in &row.findings {
+            *self.findings.entry(c).or_default() += 1;
+        }
+        self.quality_sum += row.quality as u64;
+        self.worst.push(Ranked {
+            quality: row.quality,
+            confidence_milli: std::cmp::Reverse((row.confidence * 1000.0) as u32),
+            line: row.line,
+            file: row.file.clone().unwrap_or_default(),
+            title: row.title.chars().take(140).collect(),
+            codes: row.findings.join(", "),
+        });
+        // A max-heap on (quality, …): popping drops the best of the kept rows.
+        if self.worst.len() > WORST {
+            self.worst.pop();
+        }
+    }
+
+    /// Counts a row that could not be read.
+    pub fn add_error(&mut self) {
+        self.errors += 1;
+    }
+
+    fn worst_sorted(&self) -> Vec<&Ranked> {
+        let mut v: Vec<&Ranked> = self.worst.iter().collect();
+        v.sort();
+        v
+    }
+
+    fn pct(&self, n: usize) -> f64 {
+        if self.rows == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / self.rows as f64
+        }
+    }
+
+    /// The report as Markdown (the chart as a Mermaid pie, which GitHub renders).
+    pub fn markdown(&self, title: &str) -> String {
+        let mut s = format!("# {title}\n\n");
+        s += &format!(
+            "{} items scored, {} rows could not be read. Mean quality {:.0}/100.\n\n",
+            self.rows,
+            self.errors,
+            self.quality_sum as f64 / self.rows.max(1) as f64
+        );
+        s += "| | items | share |\n|---|---|---|\n";
+        for (name, n) in [
+            ("user stories", self.stories),
+            ("technical tasks", self.tasks),
+            ("tasks in disguise (story-shaped)", self.disguised),
+            ("tracker type disagrees", self.type_mismatches),
+        ] {
+            s += &format!("| {name} | {n} | {:.1}% |\n", self.pct(n));
+        }
+        s += &format!(
+            "\n```mermaid\npie title Stories and tasks\n    \"stories\" : {}\n    \"tasks\" : {}\n```\n\n",
+            self.stories, self.tasks
+        );
+        s += "## Findings by code\n\n| code | items |\n|---|---|\n";
+        let mut codes: Vec<_> = self.findings.iter().collect();
+        codes.sort_by(|a, b| b.1.cmp(a.1));
+        for (c, n) in codes {
+            s += &format!("| `{c}` | {n} |\n");
+        }
+        s += "\n## Fix first\n\n| quality | where | item | findings |\n|---|---|---|---|\n";
+        for w in self.worst_sorted() {
+            s += &format!(
+                "| {} | {}:{} | {} | {} |\n",
+                w.quality,
+                w.file,
+                w.line,
+                w.title.replace('|', "\\|"),
+                w.codes
+            );
+        }
+        s
+    }
+
+    /// The report as one self-contained HTML page with an inline SVG bar chart.
+    pub fn html(&self, title: &str) -> String {
+        let esc = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let mut bars = vec![
+            ("stories".to_string(), self.stories, "#2e7d32"),
+            ("tasks".to_string(), self.tasks, "#1565c0"),
+            ("disguised".to_string(), self.disguised, "#c62828"),
+        ];
+        let mut codes: Vec<_> = self.findings.iter().collect();
+        codes.sort_by(|a, b| b.1.cmp(a.1));
+        bars.extend(codes.iter().map(|(c, n)| (c.to_string(), **n, "#6d4c41")));
+        let max = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64;
+        let mut svg = format!(
+            "<svg xmlns='http://www.w3.org/2000/svg' width='720' height='{}' role='img' aria-label='counts'>",
+            bars.len() * 26 + 10
+        );
+        for (i, (name, n, colour)) in bars.iter().enumerate() {
+            let y = i * 26 + 5;
+            let w = 420.0 * *n as f64 / max;
+            svg += &format!(
+                "<text x='0' y='{}' font-size='13'>{}</text><rect x='230' y='{}' width='{w:.1}' height='18' fill='{colour}'/><text x='{:.1}' y='{}' font-size='13'>{n}</text>",
+                y + 14,
+                esc(name),
+                y,
+                236.0 + w,
+                y + 14
+            );
+        }
+        svg += "</svg>";
+        let mut rows = String::new();
+        for w in self.worst_sorted() {
+            rows += &format!(
+                "<tr><td>{}</td><td>{}:{}</td><td>{}</td><td>{}</td></tr>",
+                w.quality,
+                esc(&w.file),
+                w.line,
+                esc(&w.title),
+                esc(&w.codes)
+            );
+        }
+        format!(
+            "<!doctype html><html><head><meta charset='utf-8'><title>{t}</title><style>\
+body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}}\
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}\
+.big{{font-size:1.6em;font-weight:600}}</style></head><body><h1>{t}</h1>\
+<p><span class='big'>{rows_n}</span> items scored, {errors} rows could not be read; mean quality {q:.0}/100.</p>\
+<p><span class='big'>{sp:.1}%</span> user stories, <span class='big'>{tp:.1}%</span> technical tasks, \
+<span class='big'>{dp:.1}%</span> tasks in disguise, {mm} tracker types disagree with the model.</p>\
+<h2>Counts and findings</h2>{svg}<h2>Fix first</h2><table><tr><th>quality</th><th>where</th><th>item</th><th>findings</th></tr>{rows}</table>\
+</body></html>\n",
+            t = esc(title),
+            rows_n = self.rows,
+            errors = self.errors,
+            q = self.quality_sum as f64 / self.rows.max(1) as f64,
+            sp = self.pct(self.stories),
+            tp = self.pct(self.tasks),
+            dp = self.pct(self.disguised),
+            mm = self.type_mismatches,
+        )
+    }
+}

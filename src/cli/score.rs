@@ -1,0 +1,287 @@
+//! `storylens score`: whole backlog exports in, one row per item and a report out. Rows stream
+//! through in batches (memory stays flat), errors name their file and line and are counted, and
+//! Ctrl-C stops after the current batch with a valid, truncated output.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use storylens::analysis::rewrite::{RewriteEngine, Rewriter};
+use storylens::analysis::Analyzer;
+use storylens::backlog::read::{self, ReadOptions};
+use storylens::backlog::report::{ScoredRow, Summary};
+use storylens::backlog::{tracker_label, Record, RowError};
+use storylens::config::{ModelArgs, ScoreArgs};
+use storylens::model::{Label, Model};
+
+/// Where scored rows go.
+enum Sink {
+    Jsonl(Box<dyn Write>),
+    Csv(csv::Writer<Box<dyn Write>>),
+}
+
+impl Sink {
+    fn open(path: Option<&Path>) -> anyhow::Result<Self> {
+        let out: Box<dyn Write> = match path {
+            Some(p) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+            )),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        };
+        let csv = path
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        Ok(if csv {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "file",
+                "line",
+                "id",
+                "title",
+                "label",
+                "confidence",
+                "quality",
+                "findings",
+                "tracker_type",
+                "type_mismatch",
+                "rewrite",
+            ])?;
+            Sink::Csv(w)
+        } else {
+            Sink::Jsonl(out)
+        })
+    }
+
+    fn write(&mut self, r: &ScoredRow) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(w) => writeln!(w, "{}", serde_json::to_string(r)?)?,
+            Sink::Csv(w) => w.write_record([
+                r.file.as_deref().unwrap_or(""),
+                &r.line.to_string(),
+                r.id.as_deref().unwrap_or(""),
+                &r.title,
+                r.label.as_str(),
+                &format!("{:.4}", r.confidence),
+                &r.quality.to_string(),
+                &r.findings.join(";"),
+                r.tracker_type.as_deref().unwrap_or(""),
+                &r.type_mismatch.to_string(),
+                r.rewrite.as_deref().unwrap_or(""),
+            ])?,
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(w) => w.flush()?,
+            Sink::Csv(w) => w.flush()?,
+        }
+        Ok(())
+    }
+}
+
+pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
+    for f in &args.files {
+        anyhow::ensure!(f.is_file(), "{}: no such file", f.display());
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second Ctrl-C while finishing the batch is ignored: the output must stay valid.
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))?;
+    }
+    let (model, rewriter): (Arc<dyn Model>, Option<Rewriter>) = if args.rewrite {
+        let r = super::rewrite::load_rewriter(model_args, args.tuning.options())?;
+        (Arc::new(super::load_classifier(model_args)?), Some(r))
+    } else {
+        (Arc::new(super::load_classifier(model_args)?), None)
+    };
+    let analyzer = model_args.analyzer()?;
+    let mut sink = Sink::open(args.out.as_deref())?;
+    let mut summary = Summary::default();
+    let started = Instant::now();
+    let total_bytes: u64 = args
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress_bar(total_bytes, args.quiet);
+    let opts = ReadOptions {
+        format: args.input_format,
+        text_column: args.text_column.clone(),
+    };
+    let mut interrupted = None;
+    'files: for path in &args.files {
+        let name = path.display().to_string();
+        let source = Box::new(bar.wrap_read(std::fs::File::open(path)?));
+        let (format, rows) = read::read_from(path, source, &opts)?;
+        tracing::info!(file = %name, ?format, "scoring");
+        // Reading and parsing run ahead on their own thread, a few batches at most.
+        let (tx, rx) = mpsc::sync_channel::<Vec<Result<Record, RowError>>>(4);
+        let batch = args.batch_size;
+        let reader = std::thread::spawn(move || {
+            let mut rows = rows;
+            loop {
+                let chunk: Vec<_> = rows.by_ref().take(batch).collect();
+                if chunk.is_empty() || tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        for chunk in rx {
+            let last_line = chunk.last().map_or(0, |r| match r {
+                Ok(rec) => rec.line,
+                Err(e) => e.line,
+            });
+            let mut records = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                match row {
+                    Ok(r) => records.push(r),
+                    Err(e) => {
+                        summary.add_error();
+                        bar.suspend(|| eprintln!("{name}: {e}"));
+                    }
+                }
+            }
+            let ctx = Ctx {
+                model: &model,
+                analyzer: &analyzer,
+                rewriter: rewriter.as_ref(),
+                file: &name,
+                description_chars: args.description_chars,
+                short_title_words: args.short_title_words,
+            };
+            for row in score(&ctx, records)? {
+                sink.write(&row)?;
+                summary.add(&row);
+            }
+            let secs = started.elapsed().as_secs_f64();
+            bar.set_message(format!(
+                "{} items, {:.0} items/s",
+                summary.rows,
+                summary.rows as f64 / secs.max(1e-9)
+            ));
+            if stop.load(Ordering::SeqCst) {
+                interrupted = Some(format!("{name} line {last_line}"));
+                break 'files;
+            }
+        }
+        let _ = reader.join();
+    }
+    sink.flush()?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "storylens score: {} items ({} stories, {} tasks, {} disguised), {} unreadable rows, {:.1} s, {:.0} items/s",
+        summary.rows,
+        summary.stories,
+        summary.tasks,
+        summary.disguised,
+        summary.errors,
+        secs,
+        summary.rows as f64 / secs.max(1e-9)
+    );
+    if let Some(path) = &args.report {
+        let html = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+        let title = "storylens backlog report";
+        let text = if html {
+            summary.html(title)
+        } else {
+            summary.markdown(title)
+        };
+        std::fs::write(path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    if let Some(at) = interrupted {
+        eprintln!(
+            "storylens score: interrupted after {} items, at {at}; the output holds every item scored so far",
+            summary.rows
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(if summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar(total_bytes: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::new(total_bytes);
+    if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg} ETA {eta}")
+            .expect("valid template"),
+    );
+    bar
+}
+
+/// What scoring a batch needs.
+struct Ctx<'a> {
+    model: &'a Arc<dyn Model>,
+    analyzer: &'a Analyzer,
+    rewriter: Option<&'a Rewriter>,
+    file: &'a str,
+    description_chars: usize,
+    short_title_words: usize,
+}
+
+fn score(ctx: &Ctx<'_>, records: Vec<Record>) -> anyhow::Result<Vec<ScoredRow>> {
+    let Ctx {
+        model,
+        analyzer,
+        rewriter,
+        file,
+        description_chars,
+        short_title_words,
+    } = *ctx;
+    let texts: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let short = r.item.title.split_whitespace().count() < short_title_words;
+            r.item
+                .model_text_with(if short { description_chars } else { 0 })
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let scored = model.classify(&refs)?;
+    let mut out = Vec::with_capacity(records.len());
+    for (rec, (scores, _)) in records.into_iter().zip(scored) {
+        let analysis = analyzer.analyze(&rec.item, scores);
+        let label = analysis.scores.label();
+        let type_mismatch = rec
+            .tracker_type
+            .as_deref()
+            .and_then(tracker_label)
+            .is_some_and(|t| t != label);
+        let rewrite = match (rewriter, label) {
+            (Some(r), Label::Task) => r.rewrite(&rec.item).ok().map(|d| d.story),
+            _ => None,
+        };
+        out.push(ScoredRow {
+            file: Some(file.to_string()),
+            line: rec.line,
+            id: rec.item.id.clone(),
+            title: rec.item.title.clone(),
+            label,
+            confidence: analysis.scores.confidence(),
+            quality: analysis.quality,
+            findings: analysis.findings.iter().map(|f| f.code.as_str()).collect(),
+            tracker_type: rec.tracker_type,
+            type_mismatch,
+            rewrite,
+        });
+    }
+    Ok(out)
+}
