@@ -289,6 +289,14 @@ fn csv_rows<R: Read + Send + 'static>(
     format: Format,
     text_column: Option<String>,
 ) -> Result<impl Iterator<Item = Result<Record, RowError>>> {
+    // The csv crate numbers records one line early in files with CRLF line ends (it takes a
+    // record's start before the `\n` of the previous `\r\n`); the header line tells which.
+    let mut reader = BufReader::new(reader);
+    let head = reader.fill_buf().unwrap_or_default();
+    let crlf = head
+        .iter()
+        .position(|&b| b == b'\n')
+        .is_some_and(|i| i > 0 && head[i - 1] == b'\r') as usize;
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -334,11 +342,11 @@ fn csv_rows<R: Read + Send + 'static>(
         .collect();
     let mut record = csv::ByteRecord::new();
     Ok(std::iter::from_fn(move || loop {
-        let line = csv.position().line() as usize;
+        let line = csv.position().line() as usize + crlf;
         match csv.read_byte_record(&mut record) {
             Ok(false) => return None,
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line() as usize);
+                let line = e.position().map_or(line, |p| p.line() as usize + crlf);
                 return Some(Err(RowError {
                     line,
                     message: format!("malformed CSV row: {e}"),
@@ -346,7 +354,7 @@ fn csv_rows<R: Read + Send + 'static>(
             }
             Ok(true) => {}
         }
-        let line = record.position().map_or(line, |p| p.line() as usize);
+        let line = record.position().map_or(line, |p| p.line() as usize + crlf);
         let field = |c: usize| -> Option<String> {
             // The column itself, else a later column of the same name that has a value.
             let mut v = record
