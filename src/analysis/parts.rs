@@ -49,7 +49,8 @@ impl StoryParts {
 
 lazy_regex!(
     role_re,
-    r"(?i)^[\s>#*_-]*as\s+(?:an?|the)?\b[\s*_]*(?P<role>[^,\n]+?)[\s*_]*(?:,|\n|\bI\b|\bwe\b|$)"
+    // A leading tag such as `#G17#` (some backlog exports group items this way) is skipped.
+    r"(?i)^[\s>*_-]*(?:#\w+#)?[\s>#*_-]*as\s+(?:an?|the)?\b[\s*_]*(?P<role>[^,\n]+?)[\s*_]*(?:,|\n|\bI\b|\bwe\b|$)"
 );
 
 lazy_regex!(
@@ -107,6 +108,13 @@ mod tests {
             p.goal.as_ref().map(|s| s.text.as_str()),
             p.benefit.as_ref().map(|s| s.text.as_str()),
         )
+    }
+
+    #[test]
+    fn leading_group_tag_is_skipped() {
+        let p = parse("#G17# As a plugin developer, I want to upgrade the dataset code.");
+        assert_eq!(texts(&p).0, Some("plugin developer"));
+        assert_eq!(texts(&p).1, Some("upgrade the dataset code"));
     }
 
     #[test]
