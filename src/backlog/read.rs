@@ -99,68 +99,60 @@ pub fn read_from(
     Ok((format, rows))
 }
 
-fn text_rows<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Result<Record, RowError>> {
+/// The non-blank lines of a line-based file, trimmed and without a byte-order mark, with their
+/// 1-based numbers; a line that cannot be read or is not UTF-8 is an error naming it.
+fn text_lines<R: BufRead + Send>(
+    reader: R,
+) -> impl Iterator<Item = (usize, Result<String, RowError>)> {
     reader.split(b'\n').enumerate().filter_map(|(i, line)| {
         let line_no = i + 1;
+        let error = |message: String| {
+            Some((
+                line_no,
+                Err(RowError {
+                    line: line_no,
+                    message,
+                }),
+            ))
+        };
         let bytes = match line {
             Ok(b) => b,
-            Err(e) => {
-                return Some(Err(RowError {
-                    line: line_no,
-                    message: e.to_string(),
-                }))
-            }
+            Err(e) => return error(e.to_string()),
         };
-        let text = match std::str::from_utf8(&bytes) {
-            Ok(t) => t.trim_start_matches('\u{feff}').trim(),
-            Err(e) => {
-                return Some(Err(RowError {
-                    line: line_no,
-                    message: format!("not valid UTF-8 (byte {})", e.valid_up_to()),
-                }))
+        match std::str::from_utf8(&bytes) {
+            Ok(t) => {
+                let t = t.trim_start_matches('\u{feff}').trim();
+                (!t.is_empty()).then(|| (line_no, Ok(t.to_string())))
             }
-        };
-        (!text.is_empty()).then(|| {
-            Ok(Record {
-                line: line_no,
-                item: Item::from_text(text.to_string()),
-                tracker_type: None,
-            })
+            Err(e) => error(format!("not valid UTF-8 (byte {})", e.valid_up_to())),
+        }
+    })
+}
+
+fn text_rows<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Result<Record, RowError>> {
+    text_lines(reader).map(|(line, text)| {
+        text.map(|t| Record {
+            line,
+            item: Item::from_text(t),
+            tracker_type: None,
         })
     })
 }
 
 fn jsonl_rows<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Result<Record, RowError>> {
-    reader.split(b'\n').enumerate().filter_map(|(i, line)| {
-        let line_no = i + 1;
-        let bytes = match line {
-            Ok(b) => b,
-            Err(e) => {
-                return Some(Err(RowError {
-                    line: line_no,
-                    message: e.to_string(),
-                }))
-            }
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.trim_start_matches('\u{feff}').trim();
-        if text.is_empty() {
-            return None;
-        }
-        Some(
-            serde_json::from_str::<Value>(text)
-                .map_err(|e| format!("not valid JSON: {e}"))
-                .and_then(|v| object_record(&v))
-                .map(|(item, tracker_type)| Record {
-                    line: line_no,
-                    item,
-                    tracker_type,
-                })
-                .map_err(|message| RowError {
-                    line: line_no,
-                    message,
-                }),
-        )
+    text_lines(reader).map(|(line_no, text)| {
+        serde_json::from_str::<Value>(&text?)
+            .map_err(|e| format!("not valid JSON: {e}"))
+            .and_then(|v| object_record(&v))
+            .map(|(item, tracker_type)| Record {
+                line: line_no,
+                item,
+                tracker_type,
+            })
+            .map_err(|message| RowError {
+                line: line_no,
+                message,
+            })
     })
 }
 
