@@ -494,3 +494,63 @@ async fn rewrite_queue_full_is_429_and_classification_is_unaffected() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(filler.await.unwrap(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn score_streams_one_answer_per_line_then_the_summary() {
+    let app = app(Setup::default());
+    let mut body = String::new();
+    for i in 0..150 {
+        match i % 50 {
+            7 => body.push_str("{broken\n"),
+            9 => body.push_str("{\"title\": \"\"}\n"),
+            _ if i % 2 == 0 => body.push_str(&format!("{{\"id\": \"T-{i}\", \"title\": \"Refactor module {i}\"}}\n")),
+            _ => body.push_str(&format!("{{\"number\": {i}, \"title\": \"Let users export report {i}\", \"labels\": [\"task\"]}}\n")),
+        }
+    }
+    body.push_str("\n{\"key\": \"J-1\", \"fields\": {\"summary\": \"Show order history\"}}");
+    let req = Request::post("/v1/score")
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let lines: Vec<Value> = std::str::from_utf8(&bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 151 items (the blank line is not one), then the summary.
+    assert_eq!(lines.len(), 152);
+    let errors: Vec<u64> = lines
+        .iter()
+        .filter(|l| l.get("error").is_some())
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(errors, [8, 10, 58, 60, 108, 110]);
+    let order: Vec<u64> = lines[..151]
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "input order kept");
+    assert_eq!(lines[0]["label"], "task");
+    assert_eq!(lines[1]["label"], "story");
+    assert_eq!(
+        lines[1]["type_mismatch"],
+        json!(true),
+        "tracker says task, model story"
+    );
+    assert_eq!(lines[150]["id"], "J-1");
+    let summary = &lines[151]["summary"];
+    assert_eq!(summary["rows"], 145);
+    assert_eq!(summary["errors"], 6);
+
+    let wrong = Request::post("/v1/score")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(
+        send(&app, wrong).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+}

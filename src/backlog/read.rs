@@ -157,7 +157,7 @@ fn jsonl_rows<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Result<Recor
 }
 
 /// An item from a JSON object of any shape `/v1/classify` takes.
-fn object_record(v: &Value) -> std::result::Result<(Item, Option<String>), String> {
+pub fn object_record(v: &Value) -> std::result::Result<(Item, Option<String>), String> {
     let o = v.as_object().ok_or("row is not a JSON object")?;
     let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
     let id = match o

@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod openapi;
 pub mod rewrite;
 pub mod router;
+pub mod score;
 pub mod server;
 pub mod state;
 pub mod types;

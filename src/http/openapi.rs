@@ -9,7 +9,7 @@ use super::{error, handlers, types};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "storylens", description = "Tells user stories from technical tasks in agile backlogs."),
-    paths(handlers::classify, super::rewrite::rewrite, handlers::health, handlers::info, handlers::metrics),
+    paths(handlers::classify, super::rewrite::rewrite, super::score::score, handlers::health, handlers::info, handlers::metrics),
     components(schemas(
         types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
         types::JiraFields, types::ClassifyResponse, types::ModelRef,

@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/classify", post(handlers::classify))
         .route("/v1/rewrite", post(super::rewrite::rewrite))
+        .route("/v1/score", post(super::score::score))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_api_key,
