@@ -147,14 +147,15 @@ impl ModelArgs {
         let classifier =
             std::sync::Arc::new(crate::model::Classifier::load(&self.classifier_options()?)?);
         let analyzer = std::sync::Arc::new(self.analyzer()?);
-        let banned = Terms::rewrite_words(self.implementation_terms.as_deref())?;
+        let list = Terms::rewrite_list(self.implementation_terms.as_deref())?;
+        let banned = crate::analysis::terms::single_words(&list);
         let generator = crate::model::generator::Generator::load(
             &self.locations(),
             &self.device.open()?,
             &banned,
         )?;
         let bank = Bank::load(&classifier, Some(&self.classifier_dir()))?;
-        let terms = Terms::for_rewrites(self.implementation_terms.as_deref())?;
+        let terms = Terms::from_terms(&list)?;
         Ok(Rewriter::new(
             classifier, generator, analyzer, bank, terms, opts,
         ))

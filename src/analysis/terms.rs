@@ -19,42 +19,16 @@ pub struct Terms {
 const REWRITE: &str = include_str!("../../data/rewrite-terms.txt");
 
 impl Terms {
-    /// The stricter list drafted stories are checked against: the implementation terms, any
-    /// extra ones, and the generic names of system parts and engineering work.
-    pub fn for_rewrites(extra: Option<&Path>) -> Result<Self> {
-        let mut terms: Vec<String> = parse(BUILTIN);
-        terms.extend(parse(REWRITE));
-        if let Some(path) = extra {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            terms.extend(parse(&text));
-        }
-        Self::from_terms(&terms)
-    }
-
     /// The built-in list, plus the terms in `extra` when given.
     pub fn load(extra: Option<&Path>) -> Result<Self> {
-        let mut terms: Vec<String> = parse(BUILTIN);
-        if let Some(path) = extra {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            terms.extend(parse(&text));
-        }
-        Self::from_terms(&terms)
+        Self::from_terms(&term_list(extra, false)?)
     }
 
-    /// The single-word terms of the rewrite list (lowercase), which the generator keeps out of
-    /// its drafts token by token.
-    pub fn rewrite_words(extra: Option<&Path>) -> Result<Vec<String>> {
-        let mut terms: Vec<String> = parse(BUILTIN);
-        terms.extend(parse(REWRITE));
-        if let Some(path) = extra {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            terms.extend(parse(&text));
-        }
-        Ok(terms
-            .into_iter()
-            .map(|t| t.to_lowercase())
-            .filter(|t| !t.contains(char::is_whitespace))
-            .collect())
+    /// The stricter list drafted stories are checked against: the implementation terms, any
+    /// extra ones, and the generic names of system parts and engineering work. Build the
+    /// matcher with [`Terms::from_terms`]; [`single_words`] gives the generator's token bans.
+    pub fn rewrite_list(extra: Option<&Path>) -> Result<Vec<String>> {
+        term_list(extra, true)
     }
 
     /// A list of the given terms.
@@ -77,6 +51,28 @@ impl Terms {
         let m = self.re.captures(text)?.get(1)?;
         Span::new(text, m.start(), m.end())
     }
+}
+
+/// The built-in terms (and the rewrite terms when `rewrite`), plus those in `extra`.
+fn term_list(extra: Option<&Path>, rewrite: bool) -> Result<Vec<String>> {
+    let mut terms: Vec<String> = parse(BUILTIN);
+    if rewrite {
+        terms.extend(parse(REWRITE));
+    }
+    if let Some(path) = extra {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        terms.extend(parse(&text));
+    }
+    Ok(terms)
+}
+
+/// The single-word terms of a list, lowercase: the ones a generator can ban token by token.
+pub fn single_words(terms: &[String]) -> Vec<String> {
+    terms
+        .iter()
+        .map(|t| t.to_lowercase())
+        .filter(|t| !t.contains(char::is_whitespace))
+        .collect()
 }
 
 fn parse(text: &str) -> Vec<String> {

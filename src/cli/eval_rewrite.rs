@@ -35,7 +35,10 @@ struct Summary {
 }
 
 fn well_formed(r: &Rewrite) -> bool {
-    let re = regex::Regex::new(r"^As an? [^,]+, I want to [^,]+, so that [^,]+\.$").expect("regex");
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"^As an? [^,]+, I want to [^,]+, so that [^,]+\.$").expect("regex")
+    });
     !r.role.is_empty() && !r.goal.is_empty() && !r.benefit.is_empty() && re.is_match(&r.story)
 }
 

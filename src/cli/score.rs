@@ -99,7 +99,7 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     }
     let (model, rewriter): (Arc<dyn Model>, Option<Rewriter>) = if args.rewrite {
         let r = super::rewrite::load_rewriter(model_args, args.tuning.options())?;
-        (Arc::new(super::load_classifier(model_args)?), Some(r))
+        (r.shared_classifier(), Some(r))
     } else {
         (Arc::new(super::load_classifier(model_args)?), None)
     };

@@ -23,6 +23,21 @@ pub async fn read_json(
     body: Body,
     limit: usize,
 ) -> Result<serde_json::Value, ApiError> {
+    require_content_type(headers, &["application/json"])?;
+    let bytes = read_body(body, limit).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| ApiError::BadRequest {
+        code: "invalid_utf8",
+        message: format!("body is not valid UTF-8 (byte {})", e.valid_up_to()),
+    })?;
+    serde_json::from_str(text).map_err(|e| ApiError::BadRequest {
+        code: "invalid_json",
+        message: format!("body is not valid JSON: {e}"),
+    })
+}
+
+/// 415 unless the body's media type is one of `accepted` (lowercase; the first is named in the
+/// error).
+pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), ApiError> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -33,21 +48,14 @@ pub async fn read_json(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if mime != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "content type must be application/json, got `{}`",
-            if ctype.is_empty() { "none" } else { ctype }
-        )));
+    if accepted.contains(&mime.as_str()) {
+        return Ok(());
     }
-    let bytes = read_body(body, limit).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| ApiError::BadRequest {
-        code: "invalid_utf8",
-        message: format!("body is not valid UTF-8 (byte {})", e.valid_up_to()),
-    })?;
-    serde_json::from_str(text).map_err(|e| ApiError::BadRequest {
-        code: "invalid_json",
-        message: format!("body is not valid JSON: {e}"),
-    })
+    Err(ApiError::UnsupportedMediaType(format!(
+        "content type must be {}, got `{}`",
+        accepted.first().copied().unwrap_or("?"),
+        if ctype.is_empty() { "none" } else { ctype }
+    )))
 }
 
 /// Collects a body of at most `limit` bytes.

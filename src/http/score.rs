@@ -42,23 +42,14 @@ pub async fn score(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let ctype = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = ctype.split(';').next().unwrap_or("").trim();
-    if ![
-        "application/x-ndjson",
-        "application/jsonl",
-        "application/json-lines",
-    ]
-    .contains(&mime.to_ascii_lowercase().as_str())
-    {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "content type must be application/x-ndjson, got `{}`",
-            if ctype.is_empty() { "none" } else { ctype }
-        )));
-    }
+    super::handlers::require_content_type(
+        &headers,
+        &[
+            "application/x-ndjson",
+            "application/jsonl",
+            "application/json-lines",
+        ],
+    )?;
     if !state.is_ready() {
         return Err(ApiError::NotReady);
     }
@@ -182,14 +173,15 @@ async fn flush(
             Err(err) => rows.push((i, Err(err.to_string()))),
         }
     }
-    let mut to_submit: Vec<_> = good.iter().map(|(_, e)| e.clone()).collect();
     // A full queue holds this stream back instead of losing its rows.
     let receivers = loop {
-        match state.batcher.submit(to_submit) {
+        match state
+            .batcher
+            .submit(good.iter().map(|(_, e)| e.clone()).collect())
+        {
             Ok(r) => break r,
             Err(SubmitError::QueueFull { .. }) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                to_submit = good.iter().map(|(_, e)| e.clone()).collect();
+                tokio::time::sleep(Duration::from_millis(20)).await
             }
             Err(SubmitError::Stopped) => return false,
         }

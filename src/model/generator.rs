@@ -469,7 +469,8 @@ fn one_line(s: &str, chars: usize) -> String {
     joined.chars().take(chars).collect()
 }
 
-fn capitalise(s: &str) -> String {
+/// `s` with its first letter upper-cased.
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())

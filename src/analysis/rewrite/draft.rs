@@ -3,6 +3,7 @@
 
 use super::super::parts;
 use super::bank::Example;
+use crate::model::generator::capitalise;
 
 /// The original work as an imperative task: a story-template wrapper ("As a developer, I want
 /// to …") is removed, tracker prefixes kept, the first letter capitalised.
@@ -16,14 +17,6 @@ pub fn supporting_task(title: &str) -> String {
     let core = core.trim().trim_end_matches(['.', '!']);
     let core = core.strip_prefix("to ").unwrap_or(core);
     capitalise(core)
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// First-person words of a goal turned to third person, for criteria about "the ‹role›".

@@ -176,6 +176,11 @@ impl Rewriter {
         &self.classifier
     }
 
+    /// The same classifier, shared, for callers that also classify (so it is loaded once).
+    pub fn shared_classifier(&self) -> Arc<Classifier> {
+        Arc::clone(&self.classifier)
+    }
+
     fn verify(&self, story: &str, role: &str, original: &[f32]) -> Result<Verdict> {
         let item = Item::from_text(story);
         let (scores, _) = self.classifier.classify(&[story])?[0];
