@@ -30,10 +30,12 @@ pub enum Command {
     Train(TrainArgs),
     /// Serve the HTTP API.
     Serve(crate::http::ServeArgs),
-    /// Draft value-oriented user stories for technical items (arguments or stdin lines).
+    /// Refine items: disposition, honest task title, grounded story (arguments or stdin lines).
     Rewrite(RewriteArgs),
-    /// Evaluate rewrites of the rows labelled `task` in a JSONL file.
+    /// Evaluate refinements against gold dispositions in a JSONL file.
     EvalRewrite(EvalRewriteArgs),
+    /// Train the refinement heads (disposition, category) on training-data/refine/.
+    TrainRefine(TrainRefineArgs),
     /// Score whole backlog exports (Jira CSV, GitHub JSON, JSONL, CSV, text) into rows and a report.
     Score(ScoreArgs),
 }
@@ -67,7 +69,7 @@ pub struct ScoreArgs {
     /// say what the item is on their own, and every token of a long body costs model time.
     #[arg(long, env = "STORYLENS_SHORT_TITLE_WORDS", default_value_t = 5)]
     pub short_title_words: usize,
-    /// Also draft a user story for every item labelled task (about a second each).
+    /// Also refine every item labelled task (disposition and task title, or a grounded story).
     #[arg(long)]
     pub rewrite: bool,
     /// Never show the progress bar (it shows only when stderr is a terminal anyway).
@@ -137,27 +139,26 @@ impl ModelArgs {
         Ok(crate::analysis::Analyzer::new(terms))
     }
 
-    /// Loads classifier, generator and worked examples into a rewriter.
+    /// Loads the refiner: the classifier, the findings analyser and the refinement heads.
     pub fn rewriter(
         &self,
-        opts: crate::analysis::rewrite::RewriteOptions,
+        profile: Option<crate::analysis::rewrite::Profile>,
     ) -> crate::Result<crate::analysis::rewrite::Rewriter> {
-        use crate::analysis::rewrite::{Bank, Rewriter};
-        use crate::analysis::Terms;
         let classifier =
             std::sync::Arc::new(crate::model::Classifier::load(&self.classifier_options()?)?);
+        self.rewriter_with(classifier, profile)
+    }
+
+    /// The refiner on an already loaded classifier (so a server loads it once).
+    pub fn rewriter_with(
+        &self,
+        classifier: std::sync::Arc<crate::model::Classifier>,
+        profile: Option<crate::analysis::rewrite::Profile>,
+    ) -> crate::Result<crate::analysis::rewrite::Rewriter> {
+        let heads = crate::model::refine_head::RefineHeads::load(&self.classifier_dir())?;
         let analyzer = std::sync::Arc::new(self.analyzer()?);
-        let list = Terms::rewrite_list(self.implementation_terms.as_deref())?;
-        let banned = crate::analysis::terms::single_words(&list);
-        let generator = crate::model::generator::Generator::load(
-            &self.locations(),
-            &self.device.open()?,
-            &banned,
-        )?;
-        let bank = Bank::load(&classifier, Some(&self.classifier_dir()))?;
-        let terms = Terms::from_terms(&list)?;
-        Ok(Rewriter::new(
-            classifier, generator, analyzer, bank, terms, opts,
+        Ok(crate::analysis::rewrite::Rewriter::new(
+            classifier, analyzer, heads, profile,
         ))
     }
 
@@ -207,6 +208,9 @@ pub struct EvalArgs {
     /// Print exactly one JSON object instead of a report.
     #[arg(long)]
     pub json: bool,
+    /// Also list the misclassified rows with confidence, form and findings.
+    #[arg(long)]
+    pub errors: bool,
 }
 
 /// `storylens train`.
@@ -252,55 +256,22 @@ pub struct TrainArgs {
     pub eval: Vec<PathBuf>,
 }
 
-/// How rewrites are drafted and verified; shared by `rewrite`, `eval-rewrite` and `serve`.
-#[derive(Debug, Clone, Args)]
+/// How items are refined; shared by `rewrite`, `eval-rewrite`, `score` and `serve`.
+#[derive(Debug, Clone, Default, Args)]
 pub struct RewriteTuning {
-    /// Most candidates drafted per item: the greedy one first, then sampled ones.
-    #[arg(long, env = "STORYLENS_CANDIDATES", default_value_t = 3)]
-    pub candidates: usize,
-    /// Draft every candidate and keep the best, instead of stopping at the first that passes.
-    #[arg(long, env = "STORYLENS_ALL_CANDIDATES")]
-    pub all_candidates: bool,
-    /// Worked examples (nearest rewrite pairs) in the prompt.
-    #[arg(long, env = "STORYLENS_SHOTS", default_value_t = 2)]
-    pub shots: usize,
-    /// Least similarity of meaning between an item and its draft.
-    #[arg(long, env = "STORYLENS_MIN_SIMILARITY", default_value_t = crate::analysis::rewrite::DEFAULT_MIN_SIMILARITY)]
-    pub min_similarity: f32,
-    /// Seed of the sampled candidates.
-    #[arg(long, env = "STORYLENS_REWRITE_SEED", default_value_t = 7)]
-    pub seed: u64,
-    /// Milliseconds per item after which no further candidate is started.
-    #[arg(long, env = "STORYLENS_REWRITE_BUDGET_MS", default_value_t = 2300)]
-    pub budget_ms: u64,
-}
-
-impl Default for RewriteTuning {
-    fn default() -> Self {
-        let o = crate::analysis::rewrite::RewriteOptions::default();
-        Self {
-            candidates: o.candidates,
-            all_candidates: o.all_candidates,
-            shots: o.shots,
-            min_similarity: o.min_similarity,
-            seed: o.seed,
-            budget_ms: o.budget.as_millis() as u64,
-        }
-    }
+    /// Product profile (TOML: `name`, `description`, `personas`, `glossary`): outcome stories
+    /// may use its personas and terms. Without one, only the item's own words and generic roles.
+    #[arg(long, env = "STORYLENS_PROFILE")]
+    pub profile: Option<PathBuf>,
 }
 
 impl RewriteTuning {
-    /// The rewriter's options.
-    pub fn options(&self) -> crate::analysis::rewrite::RewriteOptions {
-        crate::analysis::rewrite::RewriteOptions {
-            candidates: self.candidates.max(1),
-            all_candidates: self.all_candidates,
-            shots: self.shots,
-            min_similarity: self.min_similarity,
-            seed: self.seed,
-            budget: std::time::Duration::from_millis(self.budget_ms),
-            ..Default::default()
-        }
+    /// The product profile, read and checked.
+    pub fn profile(&self) -> crate::Result<Option<crate::analysis::rewrite::Profile>> {
+        self.profile
+            .as_deref()
+            .map(crate::analysis::rewrite::Profile::load)
+            .transpose()
     }
 }
 
@@ -319,22 +290,48 @@ pub struct RewriteArgs {
 /// `storylens eval-rewrite`.
 #[derive(Debug, Args)]
 pub struct EvalRewriteArgs {
-    /// Labelled JSONL file (`text`, `label`); the rows labelled `task` are rewritten.
+    /// JSONL file of rows with `text` and a gold `disposition` (optional `category`,
+    /// `reference`).
     #[arg(long, env = "STORYLENS_EVAL_DATA")]
     pub data: PathBuf,
     /// Print exactly one JSON object instead of a report.
     #[arg(long)]
     pub json: bool,
-    /// Rewrite at most this many rows (0: all).
+    /// Refine at most this many rows (0: all).
     #[arg(long, default_value_t = 0)]
     pub limit: usize,
-    /// Write every rewrite as JSON lines to this file.
+    /// Write every refinement as JSON lines to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Also print the similarity distribution of the rewrite pairs, which calibrates
-    /// `--min-similarity`.
-    #[arg(long)]
-    pub calibrate: bool,
     #[command(flatten)]
     pub tuning: RewriteTuning,
+}
+
+/// `storylens train-refine`.
+#[derive(Debug, Args)]
+pub struct TrainRefineArgs {
+    /// Refinement examples (JSONL; `text`, `disposition`, `category`), comma-separated; labelled
+    /// classification rows (`text`, `label`, `form`, `kind`) serve too.
+    #[arg(
+        long,
+        env = "STORYLENS_REFINE_DATA",
+        value_delimiter = ',',
+        default_value = "training-data/refine/part-a.jsonl,training-data/refine/part-b.jsonl,training-data/refine/part-c.jsonl,training-data/refine/part-d.jsonl,training-data/train.jsonl"
+    )]
+    pub data: Vec<PathBuf>,
+    /// Output directory [default: the classifier directory].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Full-batch gradient steps.
+    #[arg(long, default_value_t = 400)]
+    pub epochs: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.5)]
+    pub lr: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
+    /// Seed of the validation split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }

@@ -1,8 +1,9 @@
-//! The generator's tokenizer and the rewriter, with the real models.
+//! Refinement with the real models: dispositions, honest task titles, grounded stories, and
+//! the generator's tokenizer.
 
 use std::sync::OnceLock;
 
-use storylens::analysis::rewrite::{RewriteEngine, RewriteOptions, Rewriter, Source};
+use storylens::analysis::rewrite::{Disposition, Profile, RewriteEngine, Rewriter, Source};
 use storylens::analysis::Item;
 use storylens::config::Cli;
 
@@ -12,14 +13,26 @@ fn rewriter() -> &'static Rewriter {
         use clap::Parser;
         let cli = Cli::parse_from(["storylens", "--threads", "1", "rewrite"]);
         cli.model
-            .rewriter(RewriteOptions::default())
+            .rewriter(None)
             .expect("models set up (scripts/fetch-models)")
     })
 }
 
+fn refine(text: &str) -> storylens::analysis::rewrite::Rewrite {
+    rewriter().rewrite(&Item::from_text(text), None).unwrap()
+}
+
 #[test]
-fn rebuilt_tokenizer_round_trips_text_exactly() {
-    let tok = rewriter().generator().tokenizer();
+fn generator_tokenizer_round_trips_text_exactly() {
+    use clap::Parser;
+    let cli = Cli::parse_from(["storylens", "rewrite"]);
+    let generator = storylens::model::generator::Generator::load(
+        &cli.model.locations(),
+        &candle_core::Device::Cpu,
+        &[],
+    )
+    .expect("generator set up (scripts/fetch-models)");
+    let tok = generator.tokenizer();
     let texts = [
         "Create a database table for wishlist items",
         "  leading and trailing spaces  ",
@@ -34,71 +47,107 @@ fn rebuilt_tokenizer_round_trips_text_exactly() {
         let back = tok.decode(enc.get_ids(), false).unwrap();
         assert_eq!(back, t, "round trip of {t:?}");
     }
-    // Chat markers are single special tokens; digits are split one by one.
     let ids = tok
         .encode("<|im_start|>", false)
         .unwrap()
         .get_ids()
         .to_vec();
     assert_eq!(ids, vec![1]);
-    let digits = tok.encode("2024", false).unwrap().get_ids().len();
-    assert_eq!(digits, 4);
+    assert_eq!(tok.encode("2024", false).unwrap().get_ids().len(), 4);
 }
 
 #[test]
-fn technical_items_get_well_formed_user_drafts() {
-    let re = regex::Regex::new(r"^As an? [^,]+, I want to [^,]+, so that [^,]+\.$").unwrap();
-    for (title, task) in [
-        (
-            "Create a database table for wishlist items",
-            "Create a database table for wishlist items",
-        ),
-        (
-            "As a developer, I want to add an index on orders.created_at",
-            "Add an index on orders.created_at",
-        ),
+fn maintenance_stays_a_task_with_an_honest_title() {
+    for (text, task) in [
+        ("chore: bump eslint to v9", "Bump eslint to v9"),
         (
             "Upgrade the PDF library to v5",
             "Upgrade the PDF library to v5",
+        ),
+        ("Swich from yarn to pnpm", "Switch from yarn to pnpm"),
+        (
+            "Replace moment.js with date-fns",
+            "Replace moment.js with date-fns",
         ),
     ] {
-        let r = rewriter().rewrite(&Item::from_text(title)).unwrap();
-        assert!(re.is_match(&r.story), "malformed: {}", r.story);
-        assert_eq!(r.source, Source::Model, "{title}");
-        assert_eq!(r.supporting_task, task);
-        assert!(!r.role.to_lowercase().contains("developer"), "{}", r.story);
-        assert!(!r.acceptance_criteria.is_empty() && r.acceptance_criteria.len() <= 3);
-        assert!(r.candidates >= 1);
-        if r.verified {
-            assert!(r.checks.failed.is_empty());
-            assert!(r.checks.story_probability >= 0.8, "{r:?}");
-        } else {
-            assert!(!r.checks.failed.is_empty());
-        }
+        let r = refine(text);
+        assert_eq!(r.disposition, Disposition::KeepTask, "{text}: {r:?}");
+        assert_eq!(r.task.as_deref(), Some(task), "{text}");
+        assert!(r.story.is_none(), "{text}: no story for maintenance");
+        assert!(r.category.is_some());
+        assert!(!r.why.is_empty());
     }
+}
+
+#[test]
+fn disguised_tasks_are_unwrapped() {
+    let r = refine("As a developer, I want to add an index on orders.created_at");
+    assert_eq!(r.disposition, Disposition::Unwrap);
+    assert_eq!(r.task.as_deref(), Some("Add an index on orders.created_at"));
+    assert!(
+        r.story.is_none(),
+        "a builder's benefit gives no story: {r:?}"
+    );
+}
+
+#[test]
+fn outcome_stories_are_grounded_in_the_item() {
+    let r = refine("Lazy-load the charts library to cut the dashboard bundle size");
+    if let Some(story) = &r.story {
+        assert!(r.grounding.unsupported.is_empty(), "{r:?}");
+        assert!(story.contains("dashboard"), "{story}");
+        assert!(!r.acceptance_criteria.is_empty());
+        assert!(r.supporting_task.is_some());
+    }
+    // Whatever the disposition, no answer about a date library may speak of travel.
+    let r = refine("Swap the date library for a smaller one");
+    let all = serde_json::to_string(&r).unwrap().to_lowercase();
+    assert!(!all.contains("travel") && !all.contains("flight"), "{all}");
 }
 
 #[test]
 fn good_stories_come_back_unchanged_and_bad_input_is_refused() {
     let story = "As a shopper, I want to save items to a wishlist, so that I can buy them later";
-    let r = rewriter().rewrite(&Item::from_text(story)).unwrap();
+    let r = refine(story);
+    assert_eq!(r.disposition, Disposition::AlreadyStory);
     assert_eq!(r.source, Source::Input);
-    assert_eq!(r.story, story);
-    assert!(r.note.is_some());
+    assert_eq!(r.story.as_deref(), Some(story));
+    assert!(r.task.is_none());
 
-    let err = rewriter().rewrite(&Item::from_text("   ")).unwrap_err();
-    assert!(err.to_string().contains("empty"), "{err}");
-    let err = rewriter()
-        .rewrite(&Item::from_text(
-            "Créer une table pour les articles de la liste de souhaits avec les prix",
-        ))
-        .unwrap_err();
-    assert!(err.to_string().contains("English"), "{err}");
+    for bad in [
+        "   ",
+        "\u{200b}\u{200b}",
+        "Créer une table pour les articles de la liste de souhaits avec les prix",
+    ] {
+        assert!(
+            rewriter().rewrite(&Item::from_text(bad), None).is_err(),
+            "{bad:?}"
+        );
+    }
     // Over-long text is cut, not refused.
     let long = format!(
         "Migrate the billing tables {}",
         "and more tables ".repeat(2000)
     );
-    let r = rewriter().rewrite(&Item::from_text(long)).unwrap();
-    assert!(r.story.starts_with("As "));
+    let r = refine(&long);
+    assert!(r.task.is_some());
+}
+
+#[test]
+fn a_profile_lends_its_persona() {
+    let p = Profile {
+        name: "Ledgerly".into(),
+        description: "Invoicing for freelancers".into(),
+        personas: vec!["freelancer".into()],
+        glossary: vec![],
+    };
+    let r = rewriter()
+        .rewrite(
+            &Item::from_text("Add a read replica so the invoices page stops timing out"),
+            Some(&p),
+        )
+        .unwrap();
+    if let Some(role) = &r.role {
+        assert_eq!(role, "freelancer", "{r:?}");
+    }
 }

@@ -406,7 +406,7 @@ fn post_rewrite(body: impl Into<Body>) -> Request<Body> {
 }
 
 #[tokio::test]
-async fn rewrite_answers_drafts_in_order_with_supporting_tasks() {
+async fn rewrite_answers_refinements_in_order_with_task_titles() {
     let app = app(Setup::default());
     let body = json!({"items": [
         {"id": "R-1", "title": "As a developer, I want to cache the product feed in Redis"},
@@ -418,13 +418,28 @@ async fn rewrite_answers_drafts_in_order_with_supporting_tasks() {
     assert_eq!(r.len(), 2);
     assert_eq!(r[0]["id"], "R-1");
     assert_eq!(r[1]["id"], "12");
-    assert_eq!(r[0]["supporting_task"], "Cache the product feed in Redis");
-    assert_eq!(
-        r[1]["story"],
-        "As a user, I want to get what I came for, so that I can finish my work."
-    );
-    assert_eq!(r[1]["source"], "template");
+    assert_eq!(r[0]["task"], "Cache the product feed in Redis");
+    assert_eq!(r[1]["task"], "Create a database table for wishlist items");
+    assert_eq!(r[1]["disposition"], "keep-task");
+    assert_eq!(r[1]["story"], Value::Null);
     assert_eq!(r[1]["verified"], json!(false));
+}
+
+#[tokio::test]
+async fn rewrite_takes_a_profile_and_refuses_a_malformed_one() {
+    let app = app(Setup::default());
+    let body = json!({
+        "items": [{"title": "Add index on invoices"}],
+        "profile": {"name": "Ledgerly", "personas": ["freelancer"]}
+    });
+    let (status, _, v) = send(&app, post_rewrite(body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    // The fake engine echoes the profile's persona as the role: the profile reached it.
+    assert_eq!(v["results"][0]["role"], "freelancer");
+    let bad = json!({"items": [{"title": "Add index"}], "profile": {"personas": "one"}});
+    let (status, _, v) = send(&app, post_rewrite(bad.to_string())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"].as_str().unwrap().starts_with("profile"), "{v}");
 }
 
 #[tokio::test]
@@ -553,4 +568,65 @@ async fn score_streams_one_answer_per_line_then_the_summary() {
         send(&app, wrong).await.0,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
+}
+
+#[tokio::test]
+async fn score_finishes_when_the_queue_is_smaller_than_its_chunks() {
+    // Before the fix, a queue smaller than /v1/score's 64-item chunk was retried forever.
+    let app = app(Setup {
+        max_queued: 16,
+        ..Default::default()
+    });
+    let body: String = (0..100)
+        .map(|i| format!("{{\"title\": \"Refactor module {i}\"}}\n"))
+        .collect();
+    let req = Request::post("/v1/score")
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(20), async {
+        let resp = app.clone().oneshot(req).await.unwrap();
+        resp.into_body().collect().await.unwrap().to_bytes()
+    })
+    .await
+    .expect("/v1/score finished");
+    let lines = std::str::from_utf8(&resp).unwrap().lines().count();
+    assert_eq!(lines, 101, "100 rows and the summary");
+}
+
+#[tokio::test]
+async fn a_request_larger_than_the_queue_is_413_not_429() {
+    let app = app(Setup {
+        max_queued: 4,
+        ..Default::default()
+    });
+    let items: Vec<_> = (0..6)
+        .map(|i| json!({"title": format!("Show order {i}")}))
+        .collect();
+    let (status, headers, v) = send(&app, post(json!({"items": items}).to_string())).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert!(headers.get(header::RETRY_AFTER).is_none());
+}
+
+#[tokio::test]
+async fn items_without_letters_are_invalid_and_bearer_is_case_insensitive() {
+    let plain = app(Setup::default());
+    let (status, _, v) = send(
+        &plain,
+        post(json!({"items": [{"title": "\u{200b}\u{200b}"}]}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let keyed = app(Setup {
+        api_key: Some("s3cret"),
+        ..Default::default()
+    });
+    let req = Request::post("/v1/classify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, "bearer s3cret")
+        .body(Body::from(
+            json!({"items": [{"title": "Show order history"}]}).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(send(&keyed, req).await.0, StatusCode::OK);
 }

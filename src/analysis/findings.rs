@@ -160,6 +160,12 @@ impl Analyzer {
         system_role_re().is_match(role.trim()) || technical_role_re().is_match(role)
     }
 
+    /// Whether text names a part of the system or engineering work (a table, a server, a
+    /// build, an implementation term).
+    pub fn names_system_part(&self, text: &str) -> bool {
+        technical_goal_re().is_match(text) || self.terms.find(text).is_some()
+    }
+
     /// Whether a user could check `criterion` in the product: it names no implementation term
     /// and needs no log, schema, query or command.
     pub fn criterion_is_observable(&self, criterion: &str) -> bool {

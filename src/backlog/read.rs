@@ -289,7 +289,17 @@ fn csv_rows<R: Read + Send + 'static>(
         .iter()
         .position(|&b| b == b'\n')
         .is_some_and(|i| i > 0 && head[i - 1] == b'\r') as usize;
+    // Tab-separated exports (`.tsv`, or a CSV saved by a spreadsheet with tabs) are told apart
+    // by their header line.
+    let header_line = &head[..head.iter().position(|&b| b == b'\n').unwrap_or(head.len())];
+    let count = |c: u8| header_line.iter().filter(|&&b| b == c).count();
+    let delimiter = if count(b'\t') > count(b',') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
         .from_reader(reader);
@@ -392,4 +402,26 @@ fn csv_rows<R: Read + Send + 'static>(
             tracker_type: cols.kind.and_then(field),
         }));
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_separated_files_split_on_tabs() {
+        let dir = std::env::temp_dir().join(format!("storylens-tsv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("items.tsv");
+        std::fs::write(
+            &path,
+            "Summary\tIssue Type\nAdd export, with CSV\tStory\nBump eslint\tTask\n",
+        )
+        .unwrap();
+        let (format, rows) = read(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(format, Format::JiraCsv);
+        let titles: Vec<String> = rows.map(|r| r.unwrap().item.title).collect();
+        assert_eq!(titles, ["Add export, with CSV", "Bump eslint"]);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -11,13 +11,15 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 
 use super::SubmitError;
-use crate::analysis::rewrite::{Rewrite, RewriteEngine};
+use crate::analysis::rewrite::{Profile, Rewrite, RewriteEngine};
 use crate::analysis::Item;
 
 type Reply = oneshot::Sender<Result<Rewrite, crate::Error>>;
 
 struct Job {
     item: Item,
+    /// The request's product profile, shared by its items.
+    profile: Option<Arc<Profile>>,
     reply: Reply,
     enqueued: Instant,
 }
@@ -67,6 +69,7 @@ impl GenerationQueue {
     pub fn submit(
         &self,
         items: Vec<Item>,
+        profile: Option<Arc<Profile>>,
     ) -> Result<Vec<oneshot::Receiver<Result<Rewrite, crate::Error>>>, SubmitError> {
         let (lock, cv) = &*self.shared;
         let mut s = lock.lock().expect("queue lock");
@@ -85,6 +88,7 @@ impl GenerationQueue {
             let (reply, rx) = oneshot::channel();
             s.jobs.push_back(Job {
                 item,
+                profile: profile.clone(),
                 reply,
                 enqueued: now,
             });
@@ -131,13 +135,12 @@ fn work(shared: &(Mutex<Shared>, Condvar), engine: &dyn RewriteEngine) {
         metrics::histogram!("storylens_rewrite_queue_seconds")
             .record(job.enqueued.elapsed().as_secs_f64());
         let started = Instant::now();
-        let item = job.item;
+        let (item, profile) = (job.item, job.profile);
         // A panic in one rewrite answers that job with an error and keeps the worker alive.
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.rewrite(&item)))
-                .unwrap_or_else(|_| {
-                    Err(crate::Error::Internal("rewrite failed unexpectedly".into()))
-                });
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.rewrite(&item, profile.as_deref())
+        }))
+        .unwrap_or_else(|_| Err(crate::Error::Internal("rewrite failed unexpectedly".into())));
         metrics::histogram!("storylens_rewrite_seconds").record(started.elapsed().as_secs_f64());
         let _ = job.reply.send(outcome);
     }

@@ -15,12 +15,54 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
     let started = std::time::Instant::now();
     let (metrics, findings) = evaluate(&model, &analyzer, &rows)?;
     let elapsed = started.elapsed();
+    let detail = details(&model, &analyzer, &rows)?;
     if args.json {
         let mut v = serde_json::to_value(&metrics)?;
         v["findings"] = serde_json::to_value(&findings)?;
+        v["ece"] = serde_json::to_value(detail.ece)?;
+        v["reliability"] = serde_json::to_value(&detail.reliability)?;
+        v["model_alone"] = serde_json::to_value(&detail.model_alone)?;
+        v["high_confidence_accuracy"] = serde_json::to_value(detail.high_confidence_accuracy)?;
+        if args.errors {
+            v["errors"] = serde_json::to_value(&detail.errors)?;
+        }
         println!("{v}");
     } else {
         print!("{}", metrics.report());
+        println!(
+            "\nmodel alone (no definition rule): macro-F1 {:.3}, accuracy {:.3}",
+            detail.model_alone.macro_f1, detail.model_alone.accuracy
+        );
+        println!(
+            "calibration: ECE {:.3}; confidence > 0.9 right {:.1}% of the time",
+            detail.ece,
+            100.0 * detail.high_confidence_accuracy
+        );
+        println!("  confidence      n  mean conf  accuracy");
+        for b in &detail.reliability {
+            println!(
+                "  {:.2}-{:.2}  {:>5}  {:>9.3}  {:>8.3}",
+                b.low, b.high, b.count, b.confidence, b.accuracy
+            );
+        }
+        if args.errors {
+            println!("\nmisclassified ({}):", detail.errors.len());
+            for e in &detail.errors {
+                println!(
+                    "  gold {} got {} ({:.2}) [{}] {}{}",
+                    e.gold,
+                    e.predicted,
+                    e.confidence,
+                    e.form.as_deref().unwrap_or("-"),
+                    e.text.replace('\n', " / "),
+                    if e.findings.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  findings: {}", e.findings.join(", "))
+                    }
+                );
+            }
+        }
         println!(
             "\nfindings: disguised-task precision {:.3} recall {:.3} over {} template rows ({} disguised); implementation-detail on {:.1}% of {} story rows",
             findings.disguised_precision,
@@ -38,6 +80,73 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A misclassified row, for `--errors`.
+#[derive(serde::Serialize)]
+struct ErrorRow {
+    text: String,
+    gold: Label,
+    predicted: Label,
+    confidence: f32,
+    form: Option<String>,
+    findings: Vec<&'static str>,
+}
+
+/// Calibration, the model without the definition rule, and the errors.
+struct Details {
+    ece: f64,
+    reliability: Vec<storylens::train::metrics::ReliabilityBin>,
+    high_confidence_accuracy: f64,
+    model_alone: Metrics,
+    errors: Vec<ErrorRow>,
+}
+
+fn details(
+    model: &dyn Model,
+    analyzer: &Analyzer,
+    rows: &[dataset::Example],
+) -> anyhow::Result<Details> {
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let scores = model.classify(&texts)?;
+    let (mut conf, mut correct, mut errors, mut alone) = (vec![], vec![], vec![], vec![]);
+    for (r, (s, _)) in rows.iter().zip(&scores) {
+        alone.push(s.label());
+        let a = analyzer.analyze(&Item::from_text(r.text.clone()), *s);
+        let label = a.scores.label();
+        conf.push(a.scores.confidence());
+        correct.push(label == r.label);
+        if label != r.label {
+            errors.push(ErrorRow {
+                text: r.text.clone(),
+                gold: r.label,
+                predicted: label,
+                confidence: a.scores.confidence(),
+                form: r.form.clone(),
+                findings: a.findings.iter().map(|f| f.code.as_str()).collect(),
+            });
+        }
+    }
+    let (ece, reliability) = storylens::train::metrics::calibration(&conf, &correct, 5);
+    let high: Vec<bool> = conf
+        .iter()
+        .zip(&correct)
+        .filter(|(c, _)| **c > 0.9)
+        .map(|(_, k)| *k)
+        .collect();
+    let gold: Vec<Label> = rows.iter().map(|r| r.label).collect();
+    let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
+    Ok(Details {
+        ece,
+        reliability,
+        high_confidence_accuracy: if high.is_empty() {
+            0.0
+        } else {
+            high.iter().filter(|k| **k).count() as f64 / high.len() as f64
+        },
+        model_alone: Metrics::compute(&gold, &alone, &forms),
+        errors,
+    })
 }
 
 /// Metrics of the labels storylens reports (the model's scores after the analyser's definition

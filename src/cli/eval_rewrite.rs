@@ -1,45 +1,50 @@
-//! `storylens eval-rewrite`: rewrites the rows labelled `task` of a labelled file and reports
-//! well-formedness, verification, classification, similarity, implementation-term leaks and
-//! latency, with prompt and generation speeds.
+//! `storylens eval-rewrite`: refines rows with a gold disposition and reports disposition
+//! accuracy and macro-F1, how often maintenance stays a task, how many items got a story, the
+//! grounding of those stories, acceptance criteria, and latency.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use storylens::analysis::rewrite::{bank, Rewrite, RewriteEngine, Source};
-use storylens::analysis::{Item, Terms};
+use storylens::analysis::rewrite::{Category, Disposition, RewriteEngine};
+use storylens::analysis::Item;
 use storylens::config::{EvalRewriteArgs, ModelArgs};
-use storylens::model::Label;
-use storylens::train::dataset;
+use storylens::train::metrics::accuracy_and_macro_f1;
+
+/// A gold row.
+#[derive(Debug, Deserialize)]
+struct GoldRow {
+    text: String,
+    disposition: Disposition,
+    #[serde(default)]
+    category: Option<Category>,
+}
 
 /// The summary `--json` prints.
 #[derive(Debug, Serialize)]
 struct Summary {
     rows: usize,
     errors: usize,
-    well_formed: f64,
-    verified: f64,
-    classified_story: f64,
-    mean_similarity: f64,
-    implementation_leak: f64,
-    from_model: usize,
-    from_template: usize,
-    unchanged_input: usize,
+    disposition_accuracy: f64,
+    disposition_macro_f1: f64,
+    /// `confusion[gold][predicted]`, in the order of `dispositions`.
+    confusion: Vec<Vec<usize>>,
+    dispositions: Vec<&'static str>,
+    /// Gold keep-task or unwrap rows answered keep-task or unwrap.
+    maintenance_kept_as_task: f64,
+    category_accuracy: f64,
+    /// Share of rows answered with a story (already-story rows excluded).
+    story_share: f64,
+    stories: usize,
+    /// Share of suggested stories with any unsupported term, all and verified.
+    unsupported_rate: f64,
+    unsupported_rate_verified: f64,
+    /// Share of suggested stories with 1–3 criteria a user can observe.
+    criteria_ok: f64,
     latency_p50_s: f64,
     latency_p95_s: f64,
-    prompt_tokens_per_s: f64,
-    generated_tokens_per_s: f64,
-    mean_candidates: f64,
-}
-
-fn well_formed(r: &Rewrite) -> bool {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r"^As an? [^,]+, I want to [^,]+, so that [^,]+\.$").expect("regex")
-    });
-    !r.role.is_empty() && !r.goal.is_empty() && !r.benefit.is_empty() && re.is_match(&r.story)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -49,145 +54,155 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
 pub fn run(model_args: &ModelArgs, args: &EvalRewriteArgs) -> anyhow::Result<ExitCode> {
-    let rows = dataset::read_jsonl(&args.data)?;
-    let mut tasks: Vec<_> = rows.iter().filter(|r| r.label == Label::Task).collect();
-    anyhow::ensure!(
-        !tasks.is_empty(),
-        "{} has no rows labelled task",
-        args.data.display()
-    );
+    let text = std::fs::read_to_string(&args.data)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+    let mut rows = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let row: GoldRow = serde_json::from_str(line).map_err(|e| {
+            anyhow::anyhow!(
+                "{}:{}: {e} (needs `text` and `disposition`)",
+                args.data.display(),
+                i + 1
+            )
+        })?;
+        rows.push(row);
+    }
+    anyhow::ensure!(!rows.is_empty(), "{} has no rows", args.data.display());
     if args.limit > 0 {
-        tasks.truncate(args.limit);
+        rows.truncate(args.limit);
     }
-    let rewriter = super::rewrite::load_rewriter(model_args, args.tuning.options())?;
-    if args.calibrate {
-        calibrate(&rewriter)?;
-    }
-    let terms = Terms::load(model_args.implementation_terms.as_deref())?;
+    let rewriter = super::rewrite::load_rewriter(model_args, &args.tuning)?;
+    let analyzer = model_args.analyzer()?;
     let mut out = match &args.out {
         Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
         None => None,
     };
-    let mut results = Vec::new();
+    let n = Disposition::ALL.len();
+    let mut conf = vec![vec![0usize; n]; n];
+    let (mut errors, mut maint, mut maint_ok, mut cat_n, mut cat_ok) = (0, 0, 0, 0, 0);
+    let (mut non_story_rows, mut stories, mut unsupported, mut verified, mut unsupported_verified) =
+        (0, 0, 0, 0, 0);
+    let mut criteria_ok = 0;
     let mut latencies = Vec::new();
-    let mut errors = 0;
     let started = Instant::now();
-    for (i, row) in tasks.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let t = Instant::now();
-        match rewriter.rewrite(&Item::from_text(row.text.clone())) {
-            Ok(r) => {
-                latencies.push(t.elapsed().as_secs_f64());
-                if let Some(o) = out.as_mut() {
-                    writeln!(o, "{}", serde_json::to_string(&r)?)?;
-                }
-                results.push(r);
-            }
+        let r = match rewriter.rewrite(&Item::from_text(row.text.clone()), None) {
+            Ok(r) => r,
             Err(e) => {
                 errors += 1;
                 eprintln!("row {}: {e}", i + 1);
+                continue;
+            }
+        };
+        latencies.push(t.elapsed().as_secs_f64());
+        conf[row.disposition.index()][r.disposition.index()] += 1;
+        let is_maint = |d: Disposition| matches!(d, Disposition::KeepTask | Disposition::Unwrap);
+        if is_maint(row.disposition) {
+            maint += 1;
+            maint_ok += usize::from(is_maint(r.disposition));
+        }
+        if let (Some(g), Some(p)) = (row.category, r.category) {
+            cat_n += 1;
+            cat_ok += usize::from(g == p);
+        }
+        if r.disposition != Disposition::AlreadyStory {
+            non_story_rows += 1;
+            if r.story.is_some() {
+                stories += 1;
+                unsupported += usize::from(!r.grounding.is_grounded());
+                if r.verified {
+                    verified += 1;
+                    unsupported_verified += usize::from(!r.grounding.is_grounded());
+                }
+                let ac = &r.acceptance_criteria;
+                criteria_ok += usize::from(
+                    (1..=3).contains(&ac.len())
+                        && ac.iter().all(|c| analyzer.criterion_is_observable(c)),
+                );
             }
         }
-        if !args.json && (i + 1) % 10 == 0 {
+        if let Some(o) = out.as_mut() {
+            let mut v = serde_json::to_value(&r)?;
+            v["gold_disposition"] = serde_json::to_value(row.disposition)?;
+            writeln!(o, "{v}")?;
+        }
+        if !args.json && (i + 1) % 25 == 0 {
             eprintln!(
                 "eval-rewrite: {}/{} rows, {:.1} s",
                 i + 1,
-                tasks.len(),
+                rows.len(),
                 started.elapsed().as_secs_f64()
             );
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let n = results.len().max(1) as f64;
-    let share = |f: &dyn Fn(&Rewrite) -> bool| results.iter().filter(|r| f(r)).count() as f64 / n;
-    let (mut pt, mut ps, mut gt, mut gs) = (0usize, 0f64, 0usize, 0f64);
-    for r in &results {
-        pt += r.stats.prompt_tokens;
-        ps += r.stats.prompt_secs;
-        gt += r.stats.generated_tokens;
-        gs += r.stats.generate_secs;
-    }
+    let (acc, f1) = accuracy_and_macro_f1(&conf);
     let s = Summary {
-        rows: tasks.len(),
+        rows: rows.len(),
         errors,
-        well_formed: share(&|r| r.source == Source::Input || well_formed(r)),
-        verified: share(&|r| r.verified),
-        classified_story: share(&|r| r.checks.story_probability >= 0.5),
-        mean_similarity: results
-            .iter()
-            .map(|r| r.checks.similarity as f64)
-            .sum::<f64>()
-            / n,
-        implementation_leak: share(&|r| terms.find(&r.story).is_some()),
-        from_model: results.iter().filter(|r| r.source == Source::Model).count(),
-        from_template: results
-            .iter()
-            .filter(|r| r.source == Source::Template)
-            .count(),
-        unchanged_input: results.iter().filter(|r| r.source == Source::Input).count(),
+        disposition_accuracy: acc,
+        disposition_macro_f1: f1,
+        confusion: conf,
+        dispositions: Disposition::ALL.iter().map(|d| d.as_str()).collect(),
+        maintenance_kept_as_task: ratio(maint_ok, maint),
+        category_accuracy: ratio(cat_ok, cat_n),
+        story_share: ratio(stories, non_story_rows),
+        stories,
+        unsupported_rate: ratio(unsupported, stories),
+        unsupported_rate_verified: ratio(unsupported_verified, verified),
+        criteria_ok: ratio(criteria_ok, stories),
         latency_p50_s: percentile(&latencies, 0.5),
         latency_p95_s: percentile(&latencies, 0.95),
-        prompt_tokens_per_s: pt as f64 / ps.max(1e-9),
-        generated_tokens_per_s: gt as f64 / gs.max(1e-9),
-        mean_candidates: results.iter().map(|r| r.candidates as f64).sum::<f64>() / n,
     };
     if args.json {
         println!("{}", serde_json::to_string(&s)?);
     } else {
-        println!("rewrites of {} task rows ({} errors)", s.rows, s.errors);
-        println!("  well-formed          {:6.1}%", s.well_formed * 100.0);
-        println!("  verified             {:6.1}%", s.verified * 100.0);
-        println!("  classified as story  {:6.1}%", s.classified_story * 100.0);
-        println!("  mean similarity      {:6.3}", s.mean_similarity);
+        println!("rows {} (errors {})", s.rows, s.errors);
         println!(
-            "  implementation leak  {:6.1}%",
-            s.implementation_leak * 100.0
+            "disposition accuracy {:.3}, macro-F1 {:.3}; maintenance kept as task {:.1}%; category accuracy {:.3}",
+            s.disposition_accuracy,
+            s.disposition_macro_f1,
+            100.0 * s.maintenance_kept_as_task,
+            s.category_accuracy
         );
         println!(
-            "  sources              model {}, template {}, unchanged input {}",
-            s.from_model, s.from_template, s.unchanged_input
+            "confusion (rows gold, columns predicted; {}):",
+            s.dispositions.join(", ")
+        );
+        for (d, row) in s.dispositions.iter().zip(&s.confusion) {
+            println!("  {d:>14} {row:?}");
+        }
+        println!(
+            "stories {} ({:.1}% of technical rows); unsupported terms {:.1}% (verified {:.1}%); criteria ok {:.1}%",
+            s.stories,
+            100.0 * s.story_share,
+            100.0 * s.unsupported_rate,
+            100.0 * s.unsupported_rate_verified,
+            100.0 * s.criteria_ok
         );
         println!(
-            "  latency              p50 {:.2} s, p95 {:.2} s, {:.2} candidates per item",
-            s.latency_p50_s, s.latency_p95_s, s.mean_candidates
-        );
-        println!(
-            "  speed                prompt {:.0} tokens/s, generation {:.1} tokens/s",
-            s.prompt_tokens_per_s, s.generated_tokens_per_s
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Similarity of each rewrite pair's task to its own story and to another pair's story.
-fn calibrate(rewriter: &storylens::analysis::rewrite::Rewriter) -> anyhow::Result<()> {
-    let pairs = bank::parse_pairs(bank::PAIRS)?;
-    let tasks: Vec<&str> = pairs.iter().map(|p| p.task.as_str()).collect();
-    let stories: Vec<String> = pairs
-        .iter()
-        .map(|p| storylens::model::generator::render(&p.role, &p.goal, &p.benefit))
-        .collect();
-    let story_refs: Vec<&str> = stories.iter().map(String::as_str).collect();
-    let te = rewriter.classifier().sentence_embeddings(&tasks)?;
-    let se = rewriter.classifier().sentence_embeddings(&story_refs)?;
-    let mut own: Vec<f64> = te
-        .iter()
-        .zip(&se)
-        .map(|(a, b)| bank::dot(a, b) as f64)
-        .collect();
-    let mut other: Vec<f64> = (0..te.len())
-        .map(|i| bank::dot(&te[i], &se[(i * 7 + 13) % se.len()]) as f64)
-        .collect();
-    own.sort_by(f64::total_cmp);
-    other.sort_by(f64::total_cmp);
-    for (name, v) in [("own story", &own), ("other story", &other)] {
-        println!(
-            "calibration: task vs {name}: p5 {:.3} p10 {:.3} p50 {:.3} p90 {:.3}",
-            percentile(v, 0.05),
-            percentile(v, 0.10),
-            percentile(v, 0.5),
-            percentile(v, 0.9)
+            "latency p50 {:.1} ms, p95 {:.1} ms",
+            1000.0 * s.latency_p50_s,
+            1000.0 * s.latency_p95_s
         );
     }
-    Ok(())
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

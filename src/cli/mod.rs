@@ -8,6 +8,7 @@ pub mod rewrite;
 pub mod score;
 pub mod serve;
 pub mod train;
+pub mod train_refine;
 
 use storylens::config::ModelArgs;
 use storylens::model::Classifier;

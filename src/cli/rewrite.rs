@@ -1,15 +1,15 @@
-//! `storylens rewrite`: drafts user stories for technical items given as arguments or as lines
-//! on stdin, one JSON line (or a readable block) per item, in input order.
+//! `storylens rewrite`: refines items given as arguments or as lines on stdin: one JSON line
+//! (or a readable block) per item, in input order.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use storylens::analysis::rewrite::{Rewrite, RewriteEngine, RewriteOptions, Rewriter};
+use storylens::analysis::rewrite::{Rewrite, RewriteEngine, Rewriter};
 use storylens::analysis::Item;
-use storylens::config::{ModelArgs, OutputFormat, RewriteArgs};
+use storylens::config::{ModelArgs, OutputFormat, RewriteArgs, RewriteTuning};
 
-/// Loads the rewriter for one-item-at-a-time commands.
-pub fn load_rewriter(model_args: &ModelArgs, opts: RewriteOptions) -> anyhow::Result<Rewriter> {
+/// Loads the refiner for one-item-at-a-time commands.
+pub fn load_rewriter(model_args: &ModelArgs, tuning: &RewriteTuning) -> anyhow::Result<Rewriter> {
     let started = std::time::Instant::now();
     // One item at a time: candle's own kernel threads are the only parallelism, so they are
     // left on unless the user chose a split.
@@ -17,25 +17,24 @@ pub fn load_rewriter(model_args: &ModelArgs, opts: RewriteOptions) -> anyhow::Re
     if model_args.threads == 0 {
         model_args.threads = 1;
     }
-    let rewriter = model_args.rewriter(opts).map_err(|e| {
-        anyhow::anyhow!("{e}").context("loading the rewriter (classifier, generator, examples)")
+    let profile = tuning.profile()?;
+    let rewriter = model_args.rewriter(profile).map_err(|e| {
+        anyhow::anyhow!("{e}").context("loading the refiner (classifier and refinement heads)")
     })?;
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "rewriter loaded"
+        "refiner loaded"
     );
     Ok(rewriter)
 }
 
 pub fn run(model_args: &ModelArgs, args: &RewriteArgs) -> anyhow::Result<ExitCode> {
-    let rewriter = load_rewriter(model_args, args.tuning.options())?;
+    let rewriter = load_rewriter(model_args, &args.tuning)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut failed, mut unreadable) = (0usize, 0usize);
     let mut one = |origin: &str, text: &str, out: &mut dyn Write| -> anyhow::Result<()> {
-        let mut item = Item::from_text(text.trim());
-        item.id = None;
-        match rewriter.rewrite(&item) {
+        match rewriter.rewrite(&Item::from_text(text.trim()), None) {
             Ok(r) => print(out, args.format, &r)?,
             Err(e) => {
                 failed += 1;
@@ -72,33 +71,26 @@ pub fn run(model_args: &ModelArgs, args: &RewriteArgs) -> anyhow::Result<ExitCod
     })
 }
 
-fn print(out: &mut dyn Write, format: OutputFormat, r: &Rewrite) -> anyhow::Result<()> {
+fn print(
+    out: &mut dyn Write,
+    format: storylens::config::OutputFormat,
+    r: &Rewrite,
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(r)?)?,
         OutputFormat::Text => {
             writeln!(out, "{}", r.original)?;
-            writeln!(out, "  story:  {}", r.story)?;
-            if !r.supporting_task.is_empty() {
-                writeln!(out, "  task:   {}", r.supporting_task)?;
+            writeln!(out, "  {}: {}", r.disposition.as_str(), r.why)?;
+            if let Some(t) = &r.task {
+                let cat = r.category.map_or("", |c| c.as_str());
+                writeln!(out, "  task:  {t} [{cat}]")?;
+            }
+            if let Some(s) = r.story.as_ref().filter(|_| r.task.is_some()) {
+                writeln!(out, "  story: {s}")?;
             }
             for c in &r.acceptance_criteria {
                 writeln!(out, "  - {c}")?;
             }
-            let source = serde_json::to_value(r.source)?;
-            writeln!(
-                out,
-                "  {} (story {:.2}, similarity {:.2}; {}, {} candidate(s), {:.2} s)",
-                if r.verified {
-                    "verified"
-                } else {
-                    "NOT verified"
-                },
-                r.checks.story_probability,
-                r.checks.similarity,
-                source.as_str().unwrap_or("?"),
-                r.candidates,
-                r.stats.prompt_secs + r.stats.generate_secs,
-            )?;
             for f in &r.checks.failed {
                 writeln!(out, "    failed: {f}")?;
             }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use storylens::analysis::rewrite::{RewriteEngine, Rewriter};
+use storylens::analysis::rewrite::{Disposition, RewriteEngine, Rewriter};
 use storylens::analysis::Analyzer;
 use storylens::backlog::read::{self, ReadOptions};
 use storylens::backlog::report::{ScoredRow, Summary};
@@ -98,7 +98,7 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))?;
     }
     let (model, rewriter): (Arc<dyn Model>, Option<Rewriter>) = if args.rewrite {
-        let r = super::rewrite::load_rewriter(model_args, args.tuning.options())?;
+        let r = super::rewrite::load_rewriter(model_args, &args.tuning)?;
         (r.shared_classifier(), Some(r))
     } else {
         (Arc::new(super::load_classifier(model_args)?), None)
@@ -266,7 +266,20 @@ fn score(ctx: &Ctx<'_>, records: Vec<Record>) -> anyhow::Result<Vec<ScoredRow>> 
             .and_then(tracker_label)
             .is_some_and(|t| t != label);
         let rewrite = match (rewriter, label) {
-            (Some(r), Label::Task) => r.rewrite(&rec.item).ok().map(|d| d.story),
+            // A refinement error is kept in the row, never dropped.
+            (Some(r), Label::Task) => Some(match r.rewrite(&rec.item, None) {
+                Ok(d) => match (&d.story, &d.task) {
+                    (Some(s), _) if d.disposition != Disposition::AlreadyStory => {
+                        format!("{}: {s}", d.disposition.as_str())
+                    }
+                    (_, Some(t)) => format!("{}: {t}", d.disposition.as_str()),
+                    _ => d.disposition.as_str().to_string(),
+                },
+                Err(e) => {
+                    eprintln!("{file}:{}: refinement failed: {e}", rec.line);
+                    format!("error: {e}")
+                }
+            }),
             _ => None,
         };
         out.push(ScoredRow {

@@ -1,7 +1,7 @@
 //! `storylens serve`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use storylens::analysis::rewrite::RewriteEngine;
 use storylens::config::ModelArgs;
@@ -18,6 +18,12 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
         args.max_items_per_request > 0,
         "--max-items-per-request must be at least 1"
     );
+    if let Some(key) = &args.api_key {
+        anyhow::ensure!(
+            !key.trim().is_empty(),
+            "--api-key (or STORYLENS_API_KEY) is set but empty; an empty key would turn authentication off. Unset it to run without a key"
+        );
+    }
     let opts = model_args.classifier_options()?;
     // The async runtime only moves bytes; the model has its own threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -25,18 +31,29 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
         .enable_all()
         .build()?;
     let analyzer = model_args.analyzer()?;
+    // The refiner shares the classifier the server loads: one copy of the weights.
+    let loaded: Arc<OnceLock<Arc<Classifier>>> = Arc::default();
+    let profile = args.rewrite.tuning.profile()?;
     let rewriter: Option<RewriterLoader> = (args.rewrite.rewrite_workers > 0).then(|| {
-        let (model_args, opts) = (model_args.clone(), args.rewrite.tuning.options());
+        let (model_args, loaded) = (model_args.clone(), Arc::clone(&loaded));
         Box::new(move || {
+            let classifier = loaded
+                .get()
+                .cloned()
+                .ok_or_else(|| storylens::Error::Internal("classifier not loaded".into()))?;
             model_args
-                .rewriter(opts)
+                .rewriter_with(classifier, profile)
                 .map(|r| Arc::new(r) as Arc<dyn RewriteEngine>)
         }) as RewriterLoader
     });
     runtime.block_on(storylens::http::server::serve(
         args,
         analyzer,
-        move || Classifier::load(&opts).map(|m| Arc::new(m) as Arc<dyn Model>),
+        move || {
+            let c = Arc::new(Classifier::load(&opts)?);
+            let _ = loaded.set(Arc::clone(&c));
+            Ok(c as Arc<dyn Model>)
+        },
         rewriter,
     ))?;
     eprintln!("storylens: stopped");

@@ -119,6 +119,13 @@ pub async fn classify(
             .collect::<Result<Vec<_>, _>>()?;
         let truncated: Vec<bool> = encoded.iter().map(|e| e.truncated).collect();
         let receivers = state.batcher.submit(encoded).map_err(|e| match e {
+            // A request the queue could never hold is too large, not a reason to retry.
+            SubmitError::QueueFull { limit, .. } if misses.len() > limit => {
+                ApiError::TooLarge(format!(
+                    "{} items to score exceed the queue's {limit}; send fewer per request",
+                    misses.len()
+                ))
+            }
             SubmitError::QueueFull { .. } => ApiError::Overloaded(e.to_string(), 1),
             SubmitError::Stopped => ApiError::ShuttingDown,
         })?;

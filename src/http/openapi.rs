@@ -16,6 +16,8 @@ use super::{error, handlers, types};
         types::HealthResponse, handlers::InfoResponse, error::ErrorBody,
         super::rewrite::RewriteResponse, crate::analysis::rewrite::Rewrite,
         crate::analysis::rewrite::Checks, crate::analysis::rewrite::Source,
+        crate::analysis::rewrite::Disposition, crate::analysis::rewrite::Category,
+        crate::analysis::rewrite::Grounding, crate::analysis::rewrite::Profile,
         crate::analysis::Item, crate::analysis::ClassifyResult, crate::analysis::Finding, crate::analysis::Code,
         crate::analysis::Severity, crate::analysis::Span, crate::analysis::StoryParts,
         crate::model::Label, crate::model::Scores, crate::model::ModelInfo,

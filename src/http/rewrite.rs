@@ -1,5 +1,6 @@
-//! `POST /v1/rewrite`: drafts user stories for technical items on the rewrite queue, which has
-//! its own workers and limits so that rewrites never slow classification.
+//! `POST /v1/rewrite`: the honest next step (disposition, task, grounded story) for each item,
+//! on the rewrite queue, which has its own workers and limits so that it never slows
+//! classification. An optional `profile` object lets stories use the product's personas and terms.
 
 use std::time::Instant;
 
@@ -18,15 +19,13 @@ use super::types::parse_items;
 use crate::analysis::rewrite::Rewrite;
 use crate::batching::SubmitError;
 
-/// `POST /v1/rewrite` response: one draft per item, in request order.
+/// `POST /v1/rewrite` response: one refinement per item, in request order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RewriteResponse {
     pub results: Vec<Rewrite>,
-    /// The generator's repository id.
-    pub generator: String,
 }
 
-/// Draft value-oriented user stories for technical items.
+/// Refine items: a disposition, an honest task title, and a grounded story where the item supports one.
 #[utoipa::path(
     post,
     path = "/v1/rewrite",
@@ -51,10 +50,17 @@ pub async fn rewrite(
     let started = Instant::now();
     let value = read_json(&headers, body, state.limits.max_body_bytes).await?;
     let items = parse_items(&value, state.limits.max_rewrite_items)?;
+    let profile = match value.get("profile") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(p) => Some(std::sync::Arc::new(
+            serde_json::from_value::<crate::analysis::rewrite::Profile>(p.clone())
+                .map_err(|e| ApiError::InvalidField(format!("profile: {e}")))?,
+        )),
+    };
     if state.rewriter.get().is_none() {
         return Err(ApiError::RewriteUnavailable);
     }
-    let receivers = state.rewrites.submit(items).map_err(|e| match e {
+    let receivers = state.rewrites.submit(items, profile).map_err(|e| match e {
         SubmitError::QueueFull { .. } => ApiError::Overloaded(e.to_string(), 2),
         SubmitError::Stopped => ApiError::ShuttingDown,
     })?;
@@ -76,11 +82,7 @@ pub async fn rewrite(
             other => ApiError::Internal(other.to_string()),
         })?);
     }
-    let mut resp = Json(RewriteResponse {
-        results,
-        generator: crate::model::loader::GENERATOR_REPO.to_string(),
-    })
-    .into_response();
+    let mut resp = Json(RewriteResponse { results }).into_response();
     resp.headers_mut().insert(
         "x-total-time-ms",
         axum::http::HeaderValue::from_str(&format!(

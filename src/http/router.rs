@@ -55,8 +55,10 @@ async fn require_api_key(State(state): State<AppState>, req: Request, next: Next
             .headers()
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+            // The scheme is case-insensitive (RFC 9110, 11.1).
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim());
         if !bool::from(given.as_bytes().ct_eq(key.as_bytes())) {
             return ApiError::Unauthorized.into_response();
         }

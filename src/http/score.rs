@@ -173,24 +173,31 @@ async fn flush(
             Err(err) => rows.push((i, Err(err.to_string()))),
         }
     }
-    // A full queue holds this stream back instead of losing its rows.
-    let receivers = loop {
-        match state
-            .batcher
-            .submit(good.iter().map(|(_, e)| e.clone()).collect())
-        {
-            Ok(r) => break r,
-            Err(SubmitError::QueueFull { .. }) => {
-                tokio::time::sleep(Duration::from_millis(20)).await
+    // A full queue holds this stream back instead of losing its rows. Items go in pieces the
+    // queue can hold at all, and waiting stops as soon as the client has gone.
+    let piece = state.batcher.config().max_queued_items.max(1);
+    for chunk in good.chunks(piece) {
+        let receivers = loop {
+            if tx.is_closed() {
+                return false;
             }
-            Err(SubmitError::Stopped) => return false,
-        }
-    };
-    for ((i, _), rx) in good.iter().zip(receivers) {
-        match rx.await {
-            Ok(Ok(r)) => rows.push((*i, Ok(r.scores))),
-            Ok(Err(e)) => rows.push((*i, Err(e))),
-            Err(_) => rows.push((*i, Err("model worker stopped".into()))),
+            match state
+                .batcher
+                .submit(chunk.iter().map(|(_, e)| e.clone()).collect())
+            {
+                Ok(r) => break r,
+                Err(SubmitError::QueueFull { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(SubmitError::Stopped) => return false,
+            }
+        };
+        for ((i, _), rx) in chunk.iter().zip(receivers) {
+            match rx.await {
+                Ok(Ok(r)) => rows.push((*i, Ok(r.scores))),
+                Ok(Err(e)) => rows.push((*i, Err(e))),
+                Err(_) => rows.push((*i, Err("model worker stopped".into()))),
+            }
         }
     }
     rows.sort_by_key(|(i, _)| *i);

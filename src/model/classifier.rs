@@ -80,6 +80,14 @@ impl Classifier {
             )));
         }
         let cfg = loader::read_config(&files.config)?;
+        // Positions past the model's table cannot be embedded: refuse the setting up front
+        // rather than fail every batch that holds a long item.
+        if opts.max_tokens > cfg.max_position_embeddings {
+            return Err(Error::InvalidInput(format!(
+                "--max-tokens {} exceeds the model's {} positions",
+                opts.max_tokens, cfg.max_position_embeddings
+            )));
+        }
         let mut tensors = loader::load_base_tensors(&files.weights, &opts.device)?;
         // Shares every untuned tensor with the classifier's encoder (tensors are reference-counted).
         let base = Encoder::load(
@@ -202,6 +210,32 @@ impl Model for Classifier {
 }
 
 impl Classifier {
+    /// Scores and pooled embeddings (of the tuned encoder, the features the refinement heads
+    /// read) of texts, on the calling thread, in input order.
+    pub fn scores_and_features(&self, texts: &[&str]) -> Result<Vec<(Scores, Vec<f32>)>> {
+        let encoded = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t))
+            .collect::<Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in encoded.chunks(super::CLASSIFY_BATCH) {
+            let refs: Vec<&Encoded> = chunk.iter().collect();
+            let pooled = self.embed(&refs)?;
+            let probs: Vec<Vec<f32>> = self.head.probabilities(&pooled)?.to_vec2()?;
+            let feats: Vec<Vec<f32>> = pooled.to_vec2()?;
+            out.extend(probs.into_iter().zip(feats).map(|(p, f)| {
+                (
+                    Scores {
+                        story: p[0],
+                        task: p[1],
+                    },
+                    f,
+                )
+            }));
+        }
+        Ok(out)
+    }
+
     /// Scores a batch on the calling thread.
     fn predict_one(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {
         if batch.is_empty() {

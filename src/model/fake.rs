@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Encoded, Model, ModelInfo, Scores};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Words that make the fake model answer `task`.
 const TASK_WORDS: [&str; 8] = [
@@ -55,9 +55,7 @@ impl Model for FakeModel {
     }
 
     fn tokenize(&self, text: &str) -> Result<Encoded> {
-        if text.trim().is_empty() {
-            return Err(Error::InvalidInput("text is empty".into()));
-        }
+        super::tokenize::check_text(text)?;
         let mut ids: Vec<u32> = text
             .split_whitespace()
             .map(|w| {

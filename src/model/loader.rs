@@ -53,6 +53,13 @@ impl Locations {
     pub fn resolve(&self, repo: &str, file: &str) -> Result<PathBuf> {
         let mut searched = Vec::new();
         if let Some(dir) = &self.model_dir {
+            // A directory the user named that is not there is a mistake, not a fallback.
+            if !dir.is_dir() {
+                return Err(Error::InvalidInput(format!(
+                    "--model-dir {}: no such directory",
+                    dir.display()
+                )));
+            }
             let p = dir.join(file);
             if p.is_file() {
                 return Ok(p);

@@ -13,6 +13,7 @@ pub mod generator;
 pub mod head;
 pub mod llama;
 pub mod loader;
+pub mod refine_head;
 pub mod tokenize;
 
 use serde::{Deserialize, Serialize};

@@ -66,11 +66,10 @@ impl TextTokenizer {
         self.max_tokens
     }
 
-    /// Tokenizes one text. Empty or whitespace-only text is an error.
+    /// Tokenizes one text. Empty text, and text with no letters at all (only NULs, digits,
+    /// punctuation or zero-width characters), is an error: there is nothing to classify.
     pub fn encode(&self, text: &str) -> Result<Encoded> {
-        if text.trim().is_empty() {
-            return Err(Error::InvalidInput("text is empty".into()));
-        }
+        check_text(text)?;
         let limit = self.max_tokens * CHARS_PER_TOKEN_BOUND;
         let (head, cut) = match text.char_indices().nth(limit) {
             Some((byte, _)) => (&text[..byte], true),
@@ -86,6 +85,18 @@ impl TextTokenizer {
             truncated,
         })
     }
+}
+
+/// The check every model applies before tokenizing: text must not be empty and must have at
+/// least one letter (only NULs, digits, punctuation or zero-width characters say nothing).
+pub fn check_text(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::InvalidInput("text is empty".into()));
+    }
+    if !text.chars().any(char::is_alphabetic) {
+        return Err(Error::InvalidInput("text has no words (no letters)".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

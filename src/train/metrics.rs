@@ -160,3 +160,104 @@ mod tests {
         assert_eq!(m.by_form["free"].n, 5);
     }
 }
+
+/// Accuracy and macro-F1 from a confusion matrix (`conf[gold][predicted]`); classes with no
+/// gold row and no prediction are left out of the macro average.
+pub fn accuracy_and_macro_f1(conf: &[Vec<usize>]) -> (f64, f64) {
+    let n = conf.len();
+    let total: usize = conf.iter().flatten().sum();
+    let correct: usize = (0..n).map(|i| conf[i][i]).sum();
+    let mut f1s = Vec::new();
+    for c in 0..n {
+        let tp = conf[c][c] as f64;
+        let gold: usize = conf[c].iter().sum();
+        let pred: usize = (0..n).map(|g| conf[g][c]).sum();
+        if gold == 0 && pred == 0 {
+            continue;
+        }
+        let p = if pred == 0 { 0.0 } else { tp / pred as f64 };
+        let r = if gold == 0 { 0.0 } else { tp / gold as f64 };
+        f1s.push(if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        });
+    }
+    let acc = if total == 0 {
+        0.0
+    } else {
+        correct as f64 / total as f64
+    };
+    let macro_f1 = if f1s.is_empty() {
+        0.0
+    } else {
+        f1s.iter().sum::<f64>() / f1s.len() as f64
+    };
+    (acc, macro_f1)
+}
+
+/// One confidence bin of a reliability table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReliabilityBin {
+    /// Confidence range `[low, high)` (the last bin includes 1.0).
+    pub low: f64,
+    pub high: f64,
+    pub count: usize,
+    /// Mean confidence and accuracy of the predictions in the bin.
+    pub confidence: f64,
+    pub accuracy: f64,
+}
+
+/// Expected calibration error and the reliability table, from each prediction's confidence
+/// (probability of its label) and whether it was right. Binary confidences start at 0.5, so the
+/// bins cover [0.5, 1] in `bins` equal steps.
+pub fn calibration(
+    confidence: &[f32],
+    correct: &[bool],
+    bins: usize,
+) -> (f64, Vec<ReliabilityBin>) {
+    let bins = bins.max(1);
+    let width = 0.5 / bins as f64;
+    let mut table: Vec<ReliabilityBin> = (0..bins)
+        .map(|b| ReliabilityBin {
+            low: 0.5 + b as f64 * width,
+            high: 0.5 + (b + 1) as f64 * width,
+            count: 0,
+            confidence: 0.0,
+            accuracy: 0.0,
+        })
+        .collect();
+    for (&c, &ok) in confidence.iter().zip(correct) {
+        let b = (((c as f64) - 0.5) / width)
+            .floor()
+            .clamp(0.0, (bins - 1) as f64) as usize;
+        table[b].count += 1;
+        table[b].confidence += c as f64;
+        table[b].accuracy += f64::from(u8::from(ok));
+    }
+    let n = confidence.len().max(1) as f64;
+    let mut ece = 0.0;
+    for b in &mut table {
+        if b.count > 0 {
+            b.confidence /= b.count as f64;
+            b.accuracy /= b.count as f64;
+            ece += b.count as f64 / n * (b.accuracy - b.confidence).abs();
+        }
+    }
+    (ece, table)
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+
+    #[test]
+    fn perfectly_calibrated_bins_have_zero_error() {
+        // 0.75 confidence, right three times in four.
+        let (ece, table) = calibration(&[0.75; 4], &[true, true, true, false], 5);
+        assert!(ece.abs() < 1e-9, "{ece}");
+        assert_eq!(table.iter().map(|b| b.count).sum::<usize>(), 4);
+        let (ece, _) = calibration(&[0.95, 0.95], &[false, false], 5);
+        assert!((ece - 0.95).abs() < 1e-6);
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod dataset;
 pub mod metrics;
+pub mod refine;
 pub mod trainer;
 
 pub use dataset::Example;

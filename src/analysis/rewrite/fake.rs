@@ -1,12 +1,14 @@
-//! A rewrite engine without models, for router tests: a fixed template around the item's work,
-//! an optional delay to hold the queue, and the same input errors as the real one.
+//! A refinement engine without models, for router tests: every item is kept as a task worded
+//! by the real task-title rules, with an optional delay to hold the queue and the same input
+//! errors as the real one.
 
 use std::time::Duration;
 
-use super::{draft, Checks, Rewrite, RewriteEngine, Source};
+use super::{task, validate, Category, Checks, Disposition, Grounding, Profile, Rewrite};
+use super::{RewriteEngine, Source};
 use crate::analysis::Item;
-use crate::model::generator::{render, GenStats};
-use crate::{Error, Result};
+use crate::model::Label;
+use crate::Result;
 
 /// The fake engine.
 #[derive(Debug, Default)]
@@ -22,42 +24,34 @@ impl FakeRewriter {
 }
 
 impl RewriteEngine for FakeRewriter {
-    fn rewrite(&self, item: &Item) -> Result<Rewrite> {
+    fn rewrite(&self, item: &Item, profile: Option<&Profile>) -> Result<Rewrite> {
         std::thread::sleep(self.delay);
-        let text = item.model_text();
-        if text.trim().is_empty() {
-            return Err(Error::InvalidInput("the text is empty".into()));
-        }
-        if !draft::looks_english(&text) {
-            return Err(Error::InvalidInput(
-                "the text does not look like English".into(),
-            ));
-        }
-        let (role, goal, benefit) = (
-            "user".to_string(),
-            "get what I came for".to_string(),
-            "I can finish my work".to_string(),
-        );
+        let text = validate(item)?;
         Ok(Rewrite {
             id: item.id.clone(),
             original: text,
-            story: render(&role, &goal, &benefit),
-            supporting_task: draft::supporting_task(&item.title),
-            acceptance_criteria: draft::acceptance_criteria(&role, &goal),
-            role,
-            goal,
-            benefit,
+            label: Label::Task,
+            confidence: 1.0,
+            disposition: Disposition::KeepTask,
+            disposition_scores: Default::default(),
+            category: Some(Category::Other),
+            task: Some(task::task_title(&item.title, Category::Other)),
+            why: "fake engine".into(),
+            story: None,
+            role: profile.and_then(Profile::persona).map(str::to_string),
+            goal: None,
+            benefit: None,
+            supporting_task: None,
+            acceptance_criteria: Vec::new(),
             verified: false,
             checks: Checks {
-                story_probability: 0.0,
-                similarity: 0.0,
+                story_probability: None,
                 findings: Vec::new(),
                 failed: vec!["fake engine: nothing verified".into()],
             },
-            source: Source::Template,
-            candidates: 0,
+            grounding: Grounding::default(),
+            source: Source::Extracted,
             note: None,
-            stats: GenStats::default(),
         })
     }
 }

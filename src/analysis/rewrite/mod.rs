@@ -1,50 +1,163 @@
-//! Rewrites of technical items as user stories: retrieval of worked examples, drafting by the
-//! generator, and verification of every draft by the classifier and the findings before it is
-//! answered.
+//! Refinement: the honest next step for a backlog item. Every item gets a **disposition**:
+//! keep it as a clearly worded task, unwrap a task disguised as a story, tie technical work to
+//! the user outcome its own text names, reframe a fix as its outcome, or leave a good story as
+//! it is. The disposition comes from a head trained on the project's refinement examples (on
+//! the classifier's embedding) together with the classifier's label and the item's form; the
+//! wording comes from the item's own text, and every suggested story is checked for grounding
+//! before it is answered.
 
-pub mod bank;
-pub mod draft;
 pub mod fake;
+pub mod grounding;
+pub mod story;
+pub mod task;
+pub mod words;
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Analyzer, Code, Item, Terms};
-use crate::model::generator::{self, GenStats, Generator, Shot};
-use crate::model::{Classifier, Label, Model};
+use super::{Analyzer, Code, Item};
+use crate::model::refine_head::RefineHeads;
+use crate::model::{Classifier, Label, Model, Scores};
 use crate::{Error, Result};
 
-pub use bank::{Bank, Example};
+pub use grounding::{Grounding, Profile};
 
-/// Where a rewrite came from.
+/// The honest next step for an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    /// Maintenance or internal work that names no user outcome: keep it as a task.
+    KeepTask,
+    /// A task written in the story template: the task without the wrapper (and a story only
+    /// when the benefit names a user outcome).
+    Unwrap,
+    /// Technical work whose text names a user-visible outcome: a story about that outcome with
+    /// the work as its supporting task.
+    OutcomeStory,
+    /// A fix framed as work: an outcome title with the fix as its task.
+    Reframe,
+    /// Already a user story.
+    AlreadyStory,
+}
+
+impl Disposition {
+    /// Every disposition, in the order of the disposition head's outputs.
+    pub const ALL: [Disposition; 5] = [
+        Disposition::KeepTask,
+        Disposition::Unwrap,
+        Disposition::OutcomeStory,
+        Disposition::Reframe,
+        Disposition::AlreadyStory,
+    ];
+
+    /// The name used in JSON and data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::KeepTask => "keep-task",
+            Disposition::Unwrap => "unwrap",
+            Disposition::OutcomeStory => "outcome-story",
+            Disposition::Reframe => "reframe",
+            Disposition::AlreadyStory => "already-story",
+        }
+    }
+}
+
+/// What kind of technical work an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Dependency,
+    BuildCi,
+    Refactor,
+    Test,
+    Infra,
+    Data,
+    Security,
+    Docs,
+    Spike,
+    Performance,
+    Fix,
+    Other,
+}
+
+impl Category {
+    /// Every category, in the order of the category head's outputs.
+    pub const ALL: [Category; 12] = [
+        Category::Dependency,
+        Category::BuildCi,
+        Category::Refactor,
+        Category::Test,
+        Category::Infra,
+        Category::Data,
+        Category::Security,
+        Category::Docs,
+        Category::Spike,
+        Category::Performance,
+        Category::Fix,
+        Category::Other,
+    ];
+
+    /// The name used in JSON and data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Dependency => "dependency",
+            Category::BuildCi => "build-ci",
+            Category::Refactor => "refactor",
+            Category::Test => "test",
+            Category::Infra => "infra",
+            Category::Data => "data",
+            Category::Security => "security",
+            Category::Docs => "docs",
+            Category::Spike => "spike",
+            Category::Performance => "performance",
+            Category::Fix => "fix",
+            Category::Other => "other",
+        }
+    }
+
+    /// What the work is, for the one-line `why`.
+    fn phrase(self) -> &'static str {
+        match self {
+            Category::Dependency => "A dependency change",
+            Category::BuildCi => "Build or CI work",
+            Category::Refactor => "A refactor",
+            Category::Test => "Test work",
+            Category::Infra => "Infrastructure work",
+            Category::Data => "Data work",
+            Category::Security => "Security work",
+            Category::Docs => "Documentation for the team",
+            Category::Spike => "A spike",
+            Category::Performance => "Performance work on an internal part",
+            Category::Fix => "A fix to an internal part",
+            Category::Other => "Internal work",
+        }
+    }
+}
+
+/// Where the answer's wording came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    /// Drafted by the generator.
-    Model,
-    /// Built deterministically because no model draft was usable.
-    Template,
-    /// The item was already a good user story and is returned unchanged.
+    /// Worded from the item's own text.
+    Extracted,
+    /// The item is already a good story and comes back unchanged.
     Input,
 }
 
-/// What the verifier measured on the answered draft.
+/// What was checked on the answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Checks {
-    /// The classifier's probability that the draft is a user story.
-    pub story_probability: f32,
-    /// Cosine similarity of meaning between the item and the draft (sentence encoder).
-    pub similarity: f32,
-    /// Finding codes raised on the draft.
+    /// The classifier's probability that the suggested story is a story; null without one.
+    pub story_probability: Option<f32>,
+    /// Finding codes raised on the item.
     pub findings: Vec<Code>,
-    /// The checks the draft failed; empty when verified.
+    /// The checks the answer failed; empty when verified.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
 }
 
-/// A drafted story for one item.
+/// The refinement of one item.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rewrite {
     /// The item's id, when it had one.
@@ -52,314 +165,419 @@ pub struct Rewrite {
     pub id: Option<String>,
     /// The item's text as read.
     pub original: String,
-    /// "As a ‹role›, I want to ‹goal›, so that ‹benefit›."
-    pub story: String,
-    pub role: String,
-    pub goal: String,
-    pub benefit: String,
-    /// The original work, as an imperative task that supports the story.
-    pub supporting_task: String,
-    /// One to three criteria a user can observe.
+    /// The item's label and its probability, as `/v1/classify` reports them.
+    pub label: Label,
+    pub confidence: f32,
+    /// The honest next step.
+    pub disposition: Disposition,
+    /// The disposition head's probabilities, by disposition name.
+    pub disposition_scores: std::collections::BTreeMap<String, f32>,
+    /// The kind of technical work; null for stories.
+    pub category: Option<Category>,
+    /// The work as an honest imperative task title; null for stories.
+    pub task: Option<String>,
+    /// One line on why this disposition.
+    pub why: String,
+    /// The suggested story; null when none is suggested.
+    pub story: Option<String>,
+    pub role: Option<String>,
+    pub goal: Option<String>,
+    pub benefit: Option<String>,
+    /// The work that supports the story (the task), when a story is suggested.
+    pub supporting_task: Option<String>,
+    /// Criteria a user can check that test the story.
     pub acceptance_criteria: Vec<String>,
-    /// Whether the draft passed every check.
+    /// Whether the answer passed every check (a story: grounded, read as a story, no
+    /// disqualifying finding).
     pub verified: bool,
     pub checks: Checks,
+    /// The grounding check of the suggested story.
+    pub grounding: Grounding,
     pub source: Source,
-    /// Candidates drafted before one passed (or all that were tried).
-    pub candidates: usize,
-    /// A remark for people, e.g. why the input came back unchanged.
+    /// A remark for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Generation counts and seconds.
-    #[serde(skip)]
-    pub stats: GenStats,
 }
 
-/// Settings of the rewriter.
-#[derive(Debug, Clone)]
-pub struct RewriteOptions {
-    /// Most candidates drafted per item: the greedy one, then sampled ones.
-    pub candidates: usize,
-    /// Draft every candidate and keep the best, instead of stopping at the first that passes.
-    pub all_candidates: bool,
-    /// Worked examples in the prompt.
-    pub shots: usize,
-    /// Least story probability a draft must get.
-    pub min_story_probability: f32,
-    /// Least similarity of meaning a draft must keep.
-    pub min_similarity: f32,
-    /// Seed of the sampled candidates.
-    pub seed: u64,
-    /// No further candidate starts once this much time has gone on an item, which bounds the
-    /// latency of items no candidate passes.
-    pub budget: std::time::Duration,
-}
-
-/// Similarity threshold, calibrated on the 680 rewrite pairs (`storylens eval-rewrite
-/// --calibrate`): a hand-written story scores 0.38 against its own task at the median and 0.18
-/// at the 10th percentile, while a task against another pair's story scores 0.06 at the median
-/// and 0.21 at the 90th percentile. The threshold is the real pairs' 10th percentile: nine in
-/// ten hand-written rewrites keep at least this much of their task's meaning, while most
-/// unrelated stories fall below it.
-pub const DEFAULT_MIN_SIMILARITY: f32 = 0.17;
-
-impl Default for RewriteOptions {
-    fn default() -> Self {
-        Self {
-            candidates: 3,
-            all_candidates: false,
-            shots: 2,
-            min_story_probability: 0.8,
-            min_similarity: DEFAULT_MIN_SIMILARITY,
-            seed: 7,
-            budget: std::time::Duration::from_millis(2300),
-        }
-    }
-}
-
-/// Anything that rewrites items: the real rewriter, or a fake in router tests.
+/// Anything that refines items: the real refiner, or a fake in router tests.
 pub trait RewriteEngine: Send + Sync + 'static {
-    /// Rewrites one item. Heavy: call it off the async runtime.
-    fn rewrite(&self, item: &Item) -> Result<Rewrite>;
+    /// Refines one item; `profile` overrides the engine's own. Heavy: call it off the async
+    /// runtime.
+    fn rewrite(&self, item: &Item, profile: Option<&Profile>) -> Result<Rewrite>;
 }
 
-/// Finding codes that disqualify a draft.
+/// Finding codes that disqualify a suggested story.
 const DISQUALIFYING: [Code; 3] = [
     Code::ImplementationDetail,
     Code::DisguisedTask,
     Code::SystemAsUser,
 ];
 
-/// The real rewriter.
+/// A story label below this probability may be overruled by the refinement head.
+pub const DOUBT_BELOW: f32 = 0.9;
+/// The refinement head overrules a doubtful story label when it gives `already-story` less
+/// than this.
+pub const HEAD_DOUBTS: f32 = 0.2;
+
+/// Least classifier story probability a suggested story must get.
+pub const MIN_STORY_PROBABILITY: f32 = 0.5;
+
+/// The refiner: classifier, findings, refinement heads and an optional product profile.
 pub struct Rewriter {
     classifier: Arc<Classifier>,
-    generator: Generator,
     analyzer: Arc<Analyzer>,
-    bank: Bank,
-    terms: Terms,
-    opts: RewriteOptions,
+    heads: RefineHeads,
+    profile: Option<Profile>,
 }
 
-struct Verdict {
-    checks: Checks,
-    passed: bool,
-    score: f32,
+/// Checks that an item's text can be refined: not empty, has letters, reads as English.
+pub fn validate(item: &Item) -> Result<String> {
+    let text = item.model_text();
+    let label = item
+        .id
+        .as_deref()
+        .map_or(String::new(), |id| format!("{id}: "));
+    if text.trim().is_empty() {
+        return Err(Error::InvalidInput(format!("{label}the text is empty")));
+    }
+    if !text.chars().any(char::is_alphabetic) {
+        return Err(Error::InvalidInput(format!(
+            "{label}the text has no words (no letters)"
+        )));
+    }
+    if !looks_english(&text) {
+        return Err(Error::InvalidInput(format!(
+            "{label}the text does not look like English; storylens refines English items only"
+        )));
+    }
+    Ok(text)
 }
 
 impl Rewriter {
-    /// Assembles a rewriter from loaded parts.
+    /// Assembles a refiner from loaded parts.
     pub fn new(
         classifier: Arc<Classifier>,
-        generator: Generator,
         analyzer: Arc<Analyzer>,
-        bank: Bank,
-        terms: Terms,
-        opts: RewriteOptions,
+        heads: RefineHeads,
+        profile: Option<Profile>,
     ) -> Self {
         Self {
             classifier,
-            generator,
             analyzer,
-            bank,
-            terms,
-            opts,
+            heads,
+            profile,
         }
     }
 
-    /// The generator, for speed probes.
-    pub fn generator(&self) -> &Generator {
-        &self.generator
-    }
-
-    /// The classifier the drafts are verified with.
-    pub fn classifier(&self) -> &Classifier {
-        &self.classifier
-    }
-
-    /// The same classifier, shared, for callers that also classify (so it is loaded once).
+    /// The classifier, shared, for callers that also classify (so it is loaded once).
     pub fn shared_classifier(&self) -> Arc<Classifier> {
         Arc::clone(&self.classifier)
     }
 
-    fn verify(&self, story: &str, role: &str, original: &[f32]) -> Result<Verdict> {
-        let item = Item::from_text(story);
-        let (scores, _) = self.classifier.classify(&[story])?[0];
-        let analysis = self.analyzer.analyze(&item, scores);
-        let emb = self.classifier.sentence_embeddings(&[story])?;
-        let similarity = bank::dot(&emb[0], original);
-        let findings: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
-        let p = analysis.scores.story;
-        let mut failed = Vec::new();
-        if p < self.opts.min_story_probability {
-            failed.push(format!(
-                "story probability {p:.2} < {:.2}",
-                self.opts.min_story_probability
-            ));
+    /// The disposition from the heads' probabilities, the label and the item's form: the label
+    /// decides story or task (so refinement never contradicts classification), the template
+    /// form decides unwrap, and the head decides among the rest.
+    fn decide(&self, scores: Scores, template: bool, probs: &[f32], title: &str) -> Disposition {
+        let p = |d: Disposition| probs[d.index()];
+        // The classifier decides story or task, except where it is unsure and the refinement
+        // head, trained on the refinement examples, is sure the item is technical work.
+        let doubted = scores.story < DOUBT_BELOW && p(Disposition::AlreadyStory) < HEAD_DOUBTS;
+        if scores.label() == Label::Story && !doubted {
+            return Disposition::AlreadyStory;
         }
-        for c in findings.iter().filter(|c| DISQUALIFYING.contains(c)) {
-            failed.push(format!("finding {}", c.as_str()));
+        if template {
+            return Disposition::Unwrap;
         }
-        if self.analyzer.is_builder_role(role) {
-            failed.push(format!(
-                "role `{role}` builds or runs the system; a story needs someone who uses it"
-            ));
+        let mut best = Disposition::KeepTask;
+        for d in [Disposition::OutcomeStory, Disposition::Reframe] {
+            if p(d) > p(best) {
+                best = d;
+            }
         }
-        if let Some(t) = self.terms.find(story) {
-            failed.push(format!("names `{}`, a part of the system", t.text));
+        // A reframe needs a fix to reframe.
+        if best == Disposition::Reframe && story::reframe_story(title).is_none() {
+            return Disposition::KeepTask;
         }
-        if similarity < self.opts.min_similarity {
-            failed.push(format!(
-                "similarity {similarity:.2} < {:.2}",
-                self.opts.min_similarity
-            ));
-        }
-        Ok(Verdict {
-            passed: failed.is_empty(),
-            score: p + similarity,
-            checks: Checks {
-                story_probability: p,
-                similarity,
-                findings,
-                failed,
-            },
-        })
+        best
     }
 
-    fn criteria(&self, role: &str, goal: &str) -> Vec<String> {
-        draft::acceptance_criteria(role, goal)
+    fn story_checks(
+        &self,
+        draft: &story::StoryDraft,
+        text: &str,
+        profile: Option<&Profile>,
+    ) -> Result<(Grounding, Option<f32>, Vec<String>)> {
+        let parts: Vec<&str> = [&draft.role, &draft.goal, &draft.benefit]
             .into_iter()
-            .filter(|c| self.analyzer.criterion_is_observable(c))
-            .take(3)
-            .collect()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let parts = if parts.is_empty() {
+            vec![draft.story.as_str()]
+        } else {
+            parts
+        };
+        let g = grounding::check(&parts, text, profile);
+        let mut failed = Vec::new();
+        if !g.is_grounded() {
+            failed.push(format!(
+                "not grounded in the item: {}",
+                g.unsupported.join(", ")
+            ));
+        }
+        let (scores, _) = self.classifier.classify(&[draft.story.as_str()])?[0];
+        let a = self
+            .analyzer
+            .analyze(&Item::from_text(&draft.story), scores);
+        let p = a.scores.story;
+        if p < MIN_STORY_PROBABILITY {
+            failed.push(format!(
+                "story probability {p:.2} < {MIN_STORY_PROBABILITY:.2}"
+            ));
+        }
+        for f in a
+            .findings
+            .iter()
+            .filter(|f| DISQUALIFYING.contains(&f.code))
+        {
+            failed.push(format!("finding {}", f.code.as_str()));
+        }
+        if draft
+            .role
+            .as_deref()
+            .is_some_and(|r| self.analyzer.is_builder_role(r))
+        {
+            failed.push("the role builds or runs the system".into());
+        }
+        Ok((g, Some(p), failed))
     }
 }
 
+impl Disposition {
+    /// The column of this disposition in the head's output.
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|d| *d == self).expect("listed")
+    }
+}
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
+}
+
 impl RewriteEngine for Rewriter {
-    fn rewrite(&self, item: &Item) -> Result<Rewrite> {
-        let started = Instant::now();
-        let text = item.model_text();
-        let label = item
-            .id
-            .as_deref()
-            .map_or(String::new(), |id| format!("{id}: "));
-        if text.trim().is_empty() {
-            return Err(Error::InvalidInput(format!("{label}the text is empty")));
-        }
-        if !draft::looks_english(&text) {
-            return Err(Error::InvalidInput(format!(
-                "{label}the text does not look like English; storylens rewrites English items only"
-            )));
-        }
-        let (scores, _) = self.classifier.classify(&[text.as_str()])?[0];
-        let analysis = self.analyzer.analyze(item, scores);
-        let original_emb = self
+    fn rewrite(&self, item: &Item, profile: Option<&Profile>) -> Result<Rewrite> {
+        let text = validate(item)?;
+        let profile = profile.or(self.profile.as_ref());
+        let (scores, features) = self
             .classifier
-            .sentence_embeddings(&[text.as_str()])?
+            .scores_and_features(&[text.as_str()])?
             .remove(0);
-        let clean = analysis
-            .findings
+        let analysis = self.analyzer.analyze(item, scores);
+        let label = analysis.scores.label();
+        let dprobs = self.heads.disposition.probabilities(&features);
+        let cprobs = self.heads.category.probabilities(&features);
+        let parts = analysis.parts.clone().unwrap_or_default();
+        let template = parts.role.is_some() && parts.goal.is_some();
+        let disposition = self.decide(analysis.scores, template, &dprobs, &item.title);
+        let findings: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
+        let disposition_scores = Disposition::ALL
             .iter()
-            .all(|f| f.severity == super::Severity::Info);
-        if analysis.scores.label() == Label::Story
-            && analysis.scores.story >= self.opts.min_story_probability
-            && clean
-        {
-            let parts = analysis.parts.clone().unwrap_or_default();
-            let get =
-                |s: &Option<super::Span>| s.as_ref().map_or(String::new(), |s| s.text.clone());
-            return Ok(Rewrite {
-                id: item.id.clone(),
-                original: text.clone(),
-                story: item.title.trim().to_string(),
-                role: get(&parts.role),
-                goal: get(&parts.goal),
-                benefit: get(&parts.benefit),
-                supporting_task: String::new(),
-                acceptance_criteria: item.acceptance_criteria.clone(),
-                verified: true,
-                checks: Checks {
-                    story_probability: analysis.scores.story,
-                    similarity: 1.0,
-                    findings: analysis.findings.iter().map(|f| f.code).collect(),
-                    failed: Vec::new(),
-                },
-                source: Source::Input,
-                candidates: 0,
-                note: Some(
-                    "already a user story with no problems found; returned unchanged".into(),
-                ),
-                stats: GenStats {
-                    generate_secs: started.elapsed().as_secs_f64(),
-                    ..Default::default()
-                },
-            });
-        }
-        let examples = self
-            .bank
-            .nearest(&original_emb, self.opts.shots, &item.title);
-        // Most similar last: small models copy the nearest example most.
-        let shots: Vec<Shot<'_>> = examples
-            .iter()
-            .rev()
-            .map(|e| Shot {
-                task: &e.task,
-                role: &e.role,
-                goal: &e.goal,
-                benefit: &e.benefit,
-            })
+            .map(|d| (d.as_str().to_string(), dprobs[d.index()]))
             .collect();
-        let prepared = self.generator.prepare(&shots, &text)?;
-        let mut stats = prepared.stats;
-        let mut best: Option<(generator::Draft, Verdict)> = None;
-        let mut tried = 0;
-        for i in 0..self.opts.candidates.max(1) {
-            if i > 0 && started.elapsed() >= self.opts.budget {
-                break;
+        let mut out = Rewrite {
+            id: item.id.clone(),
+            original: text.clone(),
+            label,
+            confidence: analysis.scores.confidence(),
+            disposition,
+            disposition_scores,
+            category: None,
+            task: None,
+            why: String::new(),
+            story: None,
+            role: None,
+            goal: None,
+            benefit: None,
+            supporting_task: None,
+            acceptance_criteria: Vec::new(),
+            verified: true,
+            checks: Checks {
+                story_probability: None,
+                findings,
+                failed: Vec::new(),
+            },
+            grounding: Grounding::default(),
+            source: Source::Extracted,
+            note: None,
+        };
+        if disposition == Disposition::AlreadyStory {
+            out.why = "It states value a user sees; keep it as a story.".into();
+            out.source = Source::Input;
+            out.story = Some(item.title.trim().to_string());
+            let get = |s: &Option<super::Span>| s.as_ref().map(|s| s.text.clone());
+            (out.role, out.goal, out.benefit) =
+                (get(&parts.role), get(&parts.goal), get(&parts.benefit));
+            out.acceptance_criteria = item.acceptance_criteria.clone();
+            out.checks.story_probability = Some(analysis.scores.story);
+            if !out.checks.findings.is_empty() {
+                out.note = Some("a story; see its findings for what to improve".into());
             }
-            let seed = (i > 0).then(|| self.opts.seed.wrapping_add(i as u64));
-            let (d, s) = self.generator.draft(&prepared, seed)?;
-            stats.add(&s);
-            tried += 1;
-            if d.role.is_empty() || d.goal.is_empty() || d.benefit.is_empty() {
-                continue;
-            }
-            let v = self.verify(&d.story(), &d.role, &original_emb)?;
-            let better = match &best {
-                None => true,
-                Some((_, b)) => (v.passed, v.score) > (b.passed, b.score),
-            };
-            let done = v.passed && !self.opts.all_candidates;
-            if better {
-                best = Some((d, v));
-            }
-            if done {
-                break;
+            return Ok(out);
+        }
+        let category = Category::ALL[argmax(&cprobs)];
+        out.category = Some(category);
+        let title = task::task_title(&item.title, category);
+        out.task = Some(title.clone());
+        let item_role = parts
+            .role
+            .as_ref()
+            .map(|r| r.text.as_str())
+            .filter(|r| !self.analyzer.is_builder_role(r));
+        let role = story::story_role(item_role, profile.and_then(Profile::persona));
+        let draft = match disposition {
+            Disposition::OutcomeStory => story::outcome_story(&text, &role),
+            Disposition::Reframe => story::reframe_story(&item.title),
+            Disposition::Unwrap => parts
+                .benefit
+                .as_ref()
+                .filter(|b| self.benefit_is_for_users(&b.text, item_role.is_some()))
+                .and_then(|b| story::benefit_story(&b.text, &role)),
+            _ => None,
+        };
+        let mut told = None;
+        if let Some(d) = draft {
+            let (g, p, failed) = self.story_checks(&d, &text, profile)?;
+            out.grounding = g;
+            out.checks.story_probability = p;
+            if failed.is_empty() {
+                out.supporting_task = Some(title);
+                out.story = Some(d.story);
+                (out.role, out.goal, out.benefit) = (d.role, d.goal, d.benefit);
+                out.acceptance_criteria = d
+                    .acceptance_criteria
+                    .into_iter()
+                    .filter(|c| self.analyzer.criterion_is_observable(c))
+                    .take(3)
+                    .collect();
+            } else {
+                out.checks.failed = failed;
+                told = Some("a story was drafted but failed its checks, so none is suggested");
             }
         }
-        let (role, goal, benefit, verdict, source) = match best {
-            Some((d, v)) => (d.role, d.goal, d.benefit, v, Source::Model),
-            None => {
-                let (r, g, b) = draft::template_draft(&item.title, examples.first().copied());
-                let v = self.verify(&generator::render(&r, &g, &b), &r, &original_emb)?;
-                (r, g, b, v, Source::Template)
+        // An outcome or a reframe with no story to show is answered as what it then is: a task.
+        if out.story.is_none()
+            && matches!(
+                out.disposition,
+                Disposition::OutcomeStory | Disposition::Reframe
+            )
+        {
+            out.disposition = Disposition::KeepTask;
+            told = told.or(Some(
+                "its text hints at a user outcome, but no story could be worded from its own words; tie the task to the story it serves",
+            ));
+        }
+        out.verified = out.checks.failed.is_empty();
+        out.note = told.map(str::to_string);
+        if label == Label::Story {
+            out.note = Some(format!(
+                "the classifier leans story (p = {:.2}), but the refinement model reads it as technical work",
+                analysis.scores.story
+            ));
+        }
+        out.why = match (out.disposition, out.story.is_some()) {
+            (Disposition::Unwrap, true) => {
+                "A task in the story template; its benefit names an outcome users see.".into()
             }
+            (Disposition::Unwrap, false) => format!(
+                "{} written as a story; the work is for the system, not for a user, so it is a task.",
+                category.phrase()
+            ),
+            (Disposition::OutcomeStory, _) => {
+                "Technical work whose text names an outcome users see.".into()
+            }
+            (Disposition::Reframe, _) => {
+                "A fix framed as the work; the outcome is what users notice.".into()
+            }
+            _ => format!(
+                "{}; the item names no outcome a user sees, so it stays a task.",
+                category.phrase()
+            ),
         };
-        let verified = verdict.passed && source == Source::Model;
-        Ok(Rewrite {
-            id: item.id.clone(),
-            original: text,
-            story: generator::render(&role, &goal, &benefit),
-            acceptance_criteria: self.criteria(&role, &goal),
-            supporting_task: draft::supporting_task(&item.title),
-            role,
-            goal,
-            benefit,
-            verified,
-            checks: verdict.checks,
-            source,
-            candidates: tried,
-            note: (!verified).then(|| "no draft passed every check; review before use".into()),
-            stats,
-        })
+        Ok(out)
+    }
+}
+
+impl Rewriter {
+    /// Whether a disguised template's benefit is about the product's users rather than its
+    /// builders: the asker is a user, or the benefit names users; and it names no system part.
+    fn benefit_is_for_users(&self, benefit: &str, user_role: bool) -> bool {
+        lazy_regex!(
+            users_re,
+            r"(?i)\b(?:users?|customers?|visitors?|people|members?|shoppers?|players?|the public|citizens?|clients?)\b"
+        );
+        (user_role || users_re().is_match(benefit)) && !self.analyzer.names_system_part(benefit)
+    }
+}
+
+/// Whether text reads as English: most letters are ASCII and common words of other languages
+/// are rare. storylens's models are English-only; other languages get a clear answer.
+pub fn looks_english(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.is_empty() {
+        return false;
+    }
+    let ascii = letters.iter().filter(|c| c.is_ascii()).count();
+    if (ascii as f32) < 0.8 * letters.len() as f32 {
+        return false;
+    }
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if words.len() < 4 {
+        return true;
+    }
+    const FOREIGN: &[&str] = &[
+        "der", "die", "das", "und", "nicht", "mit", "für", "le", "les", "des", "une", "pour",
+        "avec", "el", "los", "las", "para", "con", "una", "het", "een", "voor", "och", "att", "il",
+        "di", "che", "per", "não", "uma", "com",
+    ];
+    let foreign = words
+        .iter()
+        .filter(|w| FOREIGN.contains(&w.as_str()))
+        .count();
+    foreign * 5 < words.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_and_letters() {
+        assert!(looks_english("Create a database table for wishlist items"));
+        assert!(!looks_english(
+            "Créer une table pour les articles de la liste de souhaits avec les prix"
+        ));
+        assert!(!looks_english("ウィッシュリストのテーブルを作成する"));
+        assert!(validate(&Item::from_text("\u{200b}\u{200b}")).is_err());
+        assert!(validate(&Item::from_text("\0\0\0")).is_err());
+        assert!(validate(&Item::from_text("   ")).is_err());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for d in Disposition::ALL {
+            let j = serde_json::to_string(&d).unwrap();
+            assert_eq!(j.trim_matches('"'), d.as_str());
+        }
+        for c in Category::ALL {
+            let j = serde_json::to_string(&c).unwrap();
+            assert_eq!(j.trim_matches('"'), c.as_str());
+        }
     }
 }

@@ -1,0 +1,346 @@
+//! Outcome stories worded from the item's own text: the user-visible outcome a technical item
+//! names ("… so the statements page stops timing out", "… to cut the dashboard bundle"), a
+//! user benefit in a disguised template's "so that" clause, or the outcome of a fix. When the
+//! text names no outcome that can be worded honestly, there is no story.
+
+use super::task::capitalise;
+use super::words;
+
+/// A suggested story and the criteria that test it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryDraft {
+    /// The story as one line: "As a ‹role›, I want ‹goal›[, so that ‹benefit›]." or, for a
+    /// reframed fix, an outcome title.
+    pub story: String,
+    pub role: Option<String>,
+    pub goal: Option<String>,
+    pub benefit: Option<String>,
+    pub acceptance_criteria: Vec<String>,
+}
+
+lazy_regex!(
+    so_that_re,
+    r"(?i)\bso(?:\s+that)?\s+(?P<clause>(?:the\s+|our\s+|my\s+|users?\s+|customers?\s+|people\s+|visitors?\s+|I\s+|we\s+)[^.;!?\n]+)"
+);
+lazy_regex!(
+    purpose_re,
+    r"(?i)\bto\s+(?P<verb>cut|reduce|shrink|trim|lower|speed\s+up|improve)\s+(?P<object>[^.;!?\n]+)"
+);
+lazy_regex!(
+    symptom_re,
+    r"(?i)\b(?P<symptom>timing\s+out|times\s+out|time\s+out|timeouts?|too\s+slow|slow|takes\s+too\s+long|laggy|sluggish|unresponsive|hangs?)\b"
+);
+lazy_regex!(
+    make_faster_re,
+    r"(?i)^(?:make|speed\s+up)\s+(?P<what>[^.;!?\n]+?)(?:\s+faster)?\s*$"
+);
+lazy_regex!(
+    fix_re,
+    r"(?i)^(?:fix|repair|resolve)(?:es|ed)?\s+(?:the\s+|a\s+)?(?:broken\s+|failing\s+)?(?P<what>[^.;!?\n]+?)(?:\s+(?:bugs?|issues?|problems?|errors?|crash(?:es)?|regressions?))?\s*$"
+);
+lazy_regex!(
+    surface_re,
+    r"(?i)\b(?P<surface>(?:[a-z][a-z-]+\s+)?(?:page|pages|dashboard|screen|app|site|website|map|search\s+results|search|checkout|feed|report|reports|editor|form|inbox|timeline|gallery|player|catalogue|catalog|cart|homepage|portal|view|list))\b"
+);
+lazy_regex!(
+    speed_object_re,
+    r"(?i)\b(?:bundle|size|load|loading|latency|time|times|startup|start-up|queries|query|memory|requests|payload|wait|render|rendering)\b"
+);
+
+/// Words that cannot open a surface phrase ("the page", "to page").
+const NOT_MODIFIERS: &[&str] = &[
+    "the", "a", "an", "to", "of", "on", "in", "for", "and", "or", "so", "our", "my", "its", "that",
+    "this", "every", "each", "web", "new", "old", "main",
+];
+
+/// The role a story speaks for: the profile's persona, else a non-builder role the item
+/// names, else "user".
+pub fn story_role(item_role: Option<&str>, persona: Option<&str>) -> String {
+    persona
+        .or(item_role)
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "user".into())
+}
+
+fn render(role: &str, goal: &str, benefit: Option<&str>) -> String {
+    let lower = role.to_lowercase();
+    let vowel_sound = lower.starts_with(['a', 'e', 'i', 'o'])
+        || (lower.starts_with('u') && !lower.starts_with("us") && !lower.starts_with("uni"));
+    let article = if vowel_sound { "an" } else { "a" };
+    match benefit {
+        Some(b) => format!("As {article} {role}, I want {goal}, so that {b}."),
+        None => format!("As {article} {role}, I want {goal}."),
+    }
+}
+
+/// The surface a user sees the change on ("statements page", "dashboard"), from the text.
+fn surface(text: &str) -> Option<String> {
+    surface_re().captures_iter(text).find_map(|c| {
+        let s = c["surface"].to_lowercase();
+        let mut ws: Vec<&str> = s.split_whitespace().collect();
+        if ws.len() == 2
+            && (NOT_MODIFIERS.contains(&ws[0])
+                || words::is_verb(ws[0])
+                || words::base_of_gerund(ws[0]).is_some())
+        {
+            ws.remove(0);
+        }
+        // "app" and "list" alone are too vague to promise anything about.
+        (!(ws.len() == 1 && matches!(ws[0], "app" | "list" | "view" | "form")))
+            .then(|| ws.join(" "))
+    })
+}
+
+fn faster(role: &str, surface: &str) -> StoryDraft {
+    let goal = format!("the {surface} to load faster");
+    StoryDraft {
+        story: render(role, &goal, None),
+        role: Some(role.into()),
+        goal: Some(goal),
+        benefit: None,
+        acceptance_criteria: vec![
+            format!("Opening the {surface} shows its content sooner than before the change"),
+            format!("The {surface} still shows the same content as before"),
+        ],
+    }
+}
+
+fn no_timeout(role: &str, surface: &str) -> StoryDraft {
+    let goal = format!("the {surface} to open without timing out");
+    StoryDraft {
+        story: render(role, &goal, None),
+        role: Some(role.into()),
+        goal: Some(goal),
+        benefit: None,
+        acceptance_criteria: vec![
+            format!("Opening the {surface} shows its content instead of a time-out error"),
+            format!("The {surface} still shows the same content as before"),
+        ],
+    }
+}
+
+/// A "so that" clause as the goal of a story: "the statements page stops timing out" → "the
+/// statements page to stop timing out"; "users can download statements" → "to download
+/// statements". `None` when its subject is a pronoun or its verb cannot be read.
+fn clause_goal(clause: &str) -> Option<String> {
+    let ws: Vec<&str> = clause.split_whitespace().collect();
+    let (subject_end, verb) = ws.iter().enumerate().skip(1).take(5).find_map(|(i, w)| {
+        let lw = w.to_lowercase();
+        if matches!(lw.as_str(), "can" | "will" | "could") {
+            return Some((i, None));
+        }
+        words::base_of_third_person(w).map(|b| (i, Some(b)))
+    })?;
+    let subject = ws[..subject_end].join(" ");
+    let ls = subject.to_lowercase();
+    if matches!(
+        ls.as_str(),
+        "it" | "they" | "this" | "that" | "these" | "those"
+    ) {
+        return None;
+    }
+    let person = matches!(
+        ls.as_str(),
+        "i" | "we"
+            | "users"
+            | "user"
+            | "the user"
+            | "the users"
+            | "customers"
+            | "people"
+            | "visitors"
+            | "the customer"
+            | "customer"
+    );
+    let rest = match verb {
+        Some(base) => format!("{base} {}", ws[subject_end + 1..].join(" ")),
+        None => ws[subject_end + 1..].join(" "),
+    };
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    Some(if person {
+        format!("to {rest}")
+    } else {
+        format!(
+            "{} to {rest}",
+            subject.replace("our ", "the ").replace("my ", "the ")
+        )
+    })
+}
+
+/// The outcome story of a technical item whose text names a user-visible outcome, or `None`.
+pub fn outcome_story(text: &str, role: &str) -> Option<StoryDraft> {
+    let title = text.lines().next().unwrap_or("");
+    if let Some(c) = so_that_re().captures(text) {
+        let clause = c["clause"].trim().trim_end_matches(',');
+        if let Some(s) = surface(clause) {
+            if symptom_re().is_match(clause) {
+                return Some(no_timeout(role, &s));
+            }
+        }
+        if let Some(goal) = clause_goal(clause) {
+            return Some(StoryDraft {
+                story: render(role, &goal, None),
+                role: Some(role.into()),
+                acceptance_criteria: vec![format!(
+                    "{} when a user tries it in the product",
+                    capitalise(clause)
+                )],
+                goal: Some(goal),
+                benefit: None,
+            });
+        }
+    }
+    if let Some(c) = purpose_re().captures(text) {
+        let object = &c["object"];
+        let speedy =
+            c["verb"].to_lowercase().starts_with("speed") || speed_object_re().is_match(object);
+        if let (true, Some(s)) = (speedy, surface(object).or_else(|| surface(text))) {
+            return Some(faster(role, &s));
+        }
+    }
+    if let Some(sym) = symptom_re().captures(text) {
+        if let Some(s) = surface(text) {
+            let out = sym["symptom"].to_lowercase();
+            return Some(if out.contains("time") {
+                no_timeout(role, &s)
+            } else {
+                faster(role, &s)
+            });
+        }
+    }
+    if let Some(c) = make_faster_re().captures(title.trim()) {
+        let what = c["what"].trim().to_string();
+        if title.to_lowercase().contains("faster") || title.to_lowercase().starts_with("speed") {
+            let goal = format!("{what} to be faster");
+            return Some(StoryDraft {
+                story: render(role, &goal, None),
+                role: Some(role.into()),
+                goal: Some(goal),
+                benefit: None,
+                acceptance_criteria: vec![
+                    format!("{} finish sooner than before the change", capitalise(&what)),
+                    format!("{} give the same results as before", capitalise(&what)),
+                ],
+            });
+        }
+    }
+    None
+}
+
+/// The story of a disguised template whose benefit names a user outcome: "…, so I can submit my
+/// data" → "As a ‹role›, I want to submit my data."; `None` when the benefit is about builders.
+pub fn benefit_story(benefit: &str, role: &str) -> Option<StoryDraft> {
+    let b = benefit.trim().trim_end_matches(['.', '!']);
+    let goal = clause_goal(b).or_else(|| {
+        // "so I can …" parses with the subject already removed: "submit my data".
+        let first = b.split(' ').next()?;
+        words::is_verb(first).then(|| format!("to {b}"))
+    })?;
+    Some(StoryDraft {
+        story: render(role, &goal, None),
+        role: Some(role.into()),
+        acceptance_criteria: vec![format!(
+            "{} when a user tries it in the product",
+            capitalise(b)
+        )],
+        goal: Some(goal),
+        benefit: None,
+    })
+}
+
+/// The outcome title of a fix framed as work: "Fix login bug" → "Improve login reliability".
+pub fn reframe_story(title: &str) -> Option<StoryDraft> {
+    let c = fix_re().captures(title.trim())?;
+    let mut what = c["what"].trim().to_string();
+    for lead in [
+        "crash on ",
+        "crash when ",
+        "crash in ",
+        "error on ",
+        "error in ",
+        "bug in ",
+    ] {
+        if let Some(rest) = what.to_lowercase().strip_prefix(lead) {
+            what = rest.to_string();
+        }
+    }
+    // "Fix parameter gets skipped" names a symptom, not a thing a user relies on.
+    let sentence = what.split(' ').any(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "gets" | "is" | "are" | "not" | "fails" | "when" | "skipped" | "doesn't" | "can't"
+        )
+    });
+    // An identifier ("refineDetectedMarkers", "INTER_NEAREST_EXACT") is a part of the code,
+    // not something a user would call reliable or not.
+    let code = what.split(' ').any(|w| {
+        w.contains(['_', '(', ':', '.', '`'])
+            || w.chars().skip(1).any(|c| c.is_uppercase())
+            || (w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()))
+    });
+    if what.is_empty() || what.split(' ').count() > 4 || sentence || code {
+        return None;
+    }
+    Some(StoryDraft {
+        story: format!("Improve {what} reliability"),
+        role: None,
+        goal: None,
+        benefit: None,
+        acceptance_criteria: vec![
+            format!(
+                "{} works for a user without the problem the item describes",
+                capitalise(&what)
+            ),
+            format!("What worked before in {what} still works"),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_outcomes() {
+        let s = outcome_story(
+            "Lazy-load the charts library to cut the dashboard bundle",
+            "user",
+        )
+        .unwrap();
+        assert_eq!(s.story, "As a user, I want the dashboard to load faster.");
+        assert_eq!(s.acceptance_criteria.len(), 2);
+        let s = outcome_story(
+            "Add a read replica so the statements page stops timing out",
+            "user",
+        )
+        .unwrap();
+        assert_eq!(
+            s.story,
+            "As a user, I want the statements page to open without timing out."
+        );
+    }
+
+    #[test]
+    fn clause_outcomes_and_none() {
+        let s = outcome_story("Move uploads to a queue so users can see progress", "user").unwrap();
+        assert_eq!(s.story, "As a user, I want to see progress.");
+        assert!(outcome_story("Upgrade angular version to 1.6.6", "user").is_none());
+        assert!(outcome_story("Copy saved filters so they keep working", "user").is_none());
+    }
+
+    #[test]
+    fn benefits_and_fixes() {
+        let s = benefit_story("I can submit my Financial Assistance data", "Agency user").unwrap();
+        assert_eq!(
+            s.story,
+            "As an Agency user, I want to submit my Financial Assistance data."
+        );
+        let r = reframe_story("Fix login bug").unwrap();
+        assert_eq!(r.story, "Improve login reliability");
+        assert!(reframe_story("Fix typo").is_some());
+    }
+}

@@ -1,0 +1,574 @@
+//! The honest task title: the item's own words as one clear imperative line. Tracker noise
+//! (ticket keys, `chore:`, `[infra]`), story-template wrappers and question forms are removed,
+//! a misspelt leading verb is corrected, and a bare noun phrase gets the plain verb of its
+//! category. Nothing is added that the item does not say.
+
+use super::words;
+use super::Category;
+use crate::analysis::parts;
+
+lazy_regex!(
+    ticket_key_re,
+    r"^(?:[A-Z][A-Z0-9]+-\d+|#\d+)(?:\s*[:\-–]\s+|:\s*|\s+)"
+);
+lazy_regex!(bracket_tag_re, r"^\[[^\]]{1,24}\]\s*[:\-–]?\s*");
+lazy_regex!(
+    commit_prefix_re,
+    r"(?i)^(?P<kind>chore|fix|feat|feature|new feature|feature request|enhancement|proposal|idea|rfc|meta|build|ci|refactor|docs?|tests?|perf|style|deps|revert|task|todo|wip|spike|tech[ -]?debt|maintenance|infra)(?:\([^)]*\))?!?\s*(?::|\s-|–)\s*"
+);
+lazy_regex!(
+    question_lead_re,
+    r"(?i)^(?:should we|shall we|can we|could we|do we want to|do we need to|why not|maybe|let's|lets|we should|we need to|need to|please|consider whether to|would it make sense to)\s+"
+);
+lazy_regex!(
+    evaluate_lead_re,
+    r"(?i)^(?:is it worth|what about|how about|thoughts on|any interest in|idea:)\s+"
+);
+lazy_regex!(
+    task_to_re,
+    r"(?i)^(?:task|ticket|story|todo)\s+(?:to|for)\s+"
+);
+lazy_regex!(
+    goal_lead_re,
+    r"(?i)^(?:to\s+)?(?:be\s+able\s+to|have\s+the\s+ability\s+to|have\s+a\s+way\s+to|make\s+sure\s+(?:that\s+)?)\s*"
+);
+
+/// Words that can follow a participle used as a verb ("deployed into production", "loaded for
+/// go-live", "managed and cached", "indexed properly").
+const AFTER_VERB: &[&str] = &[
+    "into",
+    "to",
+    "in",
+    "on",
+    "for",
+    "from",
+    "with",
+    "by",
+    "at",
+    "and",
+    "up",
+    "before",
+    "after",
+    "when",
+    "so",
+    "as",
+    "across",
+    "properly",
+    "correctly",
+    "automatically",
+    "daily",
+    "nightly",
+    "regularly",
+    "first",
+    "again",
+    "here",
+    "there",
+    "via",
+    "using",
+    "without",
+    "within",
+    "onto",
+];
+
+/// Words that make a title a sentence or a report rather than a noun phrase: such a title is
+/// kept in its own words, with no verb put in front.
+const FINITE: &[&str] = &[
+    "is", "are", "was", "were", "isn't", "aren't", "doesn't", "don't", "can't", "cannot", "won't",
+    "fails", "failed", "gets", "got", "should", "does", "did", "has", "have", "not", "no", "what",
+    "why", "how", "when", "which", "who", "will", "would",
+];
+
+/// The plain verb a bare noun phrase of this category gets ("Nightly backups" → "Set up
+/// nightly backups").
+fn category_verb(category: Category) -> &'static str {
+    match category {
+        Category::Dependency => "Update",
+        Category::Refactor => "Refactor",
+        Category::Test => "Add",
+        Category::Docs => "Write",
+        Category::Spike => "Investigate",
+        Category::Performance => "Improve",
+        Category::Fix => "Fix",
+        Category::BuildCi
+        | Category::Infra
+        | Category::Data
+        | Category::Security
+        | Category::Other => "Set up",
+    }
+}
+
+/// The honest imperative task title for an item.
+pub fn task_title(title: &str, category: Category) -> String {
+    let line = title.lines().next().unwrap_or("").trim();
+    let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let p = parts::parse(&line);
+    if let (Some(_), Some(goal)) = (&p.role, &p.goal) {
+        return finish(&unwrap_goal(&goal.text), category);
+    }
+    let (scope, rest) = strip_noise(&line);
+    let question = rest.trim().ends_with('?');
+    let mut core = rest
+        .trim()
+        .trim_end_matches(['?', '.', '!'])
+        .trim()
+        .to_string();
+    let mut led = false;
+    if let Some(m) = evaluate_lead_re().find(&core) {
+        core = format!("Evaluate {}", &core[m.end()..]);
+        led = true;
+    } else if let Some(m) = question_lead_re().find(&core) {
+        core = core[m.end()..].to_string();
+        led = true;
+    }
+    // A question that does not read as work once its "?" is gone ("Will X affect Y?") keeps
+    // its own words and its question mark: dropping the mark would turn it into a claim.
+    let first = core.split(' ').next().unwrap_or("");
+    if question && !led && !starts_with_verb(first) {
+        let out = format!("{}?", capitalise(&core));
+        return match scope {
+            Some(s) => format!("{s}: {out}"),
+            None => out,
+        };
+    }
+    let out = finish(&core, category);
+    match scope {
+        Some(s) => format!("{s}: {out}"),
+        None => out,
+    }
+}
+
+/// Removes ticket keys, bracket tags and conventional-commit prefixes; keeps a component scope
+/// ("appcd-core: Upgrade …") because it says where the work is.
+fn strip_noise(line: &str) -> (Option<String>, String) {
+    let mut s = line.to_string();
+    loop {
+        let before = s.len();
+        for re in [ticket_key_re(), bracket_tag_re(), task_to_re()] {
+            if let Some(m) = re.find(&s) {
+                s = s[m.end()..].to_string();
+            }
+        }
+        if let Some(c) = commit_prefix_re().captures(&s) {
+            let kind = c["kind"].to_lowercase();
+            let rest = s[c.get(0).expect("match").end()..].to_string();
+            let first = rest.split(' ').next().unwrap_or("");
+            // "fix: login times out" keeps the fix; "spike: ruff" keeps the investigation.
+            s = match kind.as_str() {
+                "fix" if !starts_with_verb(first) => format!("Fix {rest}"),
+                "spike" if !starts_with_verb(first) => format!("Investigate {rest}"),
+                _ => rest,
+            };
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    // A scope before a colon: one word ("appcd-core: Upgrade to Node 12"), or up to three
+    // when the rest starts with a verb ("Platform Support: remove Ubuntu 12.04 builds").
+    if let Some((scope, rest)) = s.split_once(": ") {
+        let words_in_scope = scope.split(' ').count();
+        let rest_verb = starts_with_verb(rest.split(' ').next().unwrap_or(""));
+        let is_scope = scope.len() <= 30
+            && (words_in_scope == 1 || (words_in_scope <= 3 && rest_verb))
+            && scope.chars().any(|c| c.is_ascii_lowercase())
+            && !rest.trim().is_empty();
+        if is_scope {
+            return (Some(scope.to_string()), rest.to_string());
+        }
+    }
+    (None, s)
+}
+
+fn starts_with_verb(word: &str) -> bool {
+    words::is_verb(word) || words::spelling_fix(word).is_some()
+}
+
+/// The goal of a disguised template as work: "to have created database indexes" → "create
+/// database indexes"; "FABS deployed into production" → "deploy FABS into production";
+/// "New Relic to provide useful data" → "ensure New Relic provides useful data"; "a managed
+/// backup protocol" → "set up a managed backup protocol".
+fn unwrap_goal(goal: &str) -> String {
+    let g = goal.trim().trim_end_matches(['.', '!']);
+    let g = goal_lead_re().replace(g, "").to_string();
+    let g = g.strip_prefix("to ").unwrap_or(&g).to_string();
+    let g = first_person_to_team(&g);
+    let tokens: Vec<&str> = g.split(' ').collect();
+    let Some(first) = tokens.first().copied() else {
+        return g;
+    };
+    if first.eq_ignore_ascii_case("have") && tokens.len() > 1 {
+        // "have created X" / "have X set up" / "have X be set up" / "have X".
+        if let Some(base) = words::base_of_participle(tokens[1]) {
+            return join(&base, &tokens[2..]);
+        }
+        if let Some(s) = participle_after_object(&tokens[1..]) {
+            return s;
+        }
+        return join("set up", &tokens[1..]);
+    }
+    if words::is_verb(first) || words::base_of_gerund(first).is_some() {
+        return g;
+    }
+    if let Some(s) = participle_after_object(&tokens) {
+        return s;
+    }
+    // "X to provide Y" → "ensure X provides Y".
+    if let Some(i) = tokens.iter().position(|t| *t == "to") {
+        if i > 0 && i + 1 < tokens.len() && tokens[i + 1] != "be" && words::is_verb(tokens[i + 1]) {
+            let verb = words::third_person(&tokens[i + 1].to_lowercase());
+            let object = tokens[..i].join(" ");
+            let rest = tokens[i + 2..].join(" ");
+            return format!("ensure {object} {verb} {rest}").trim().to_string();
+        }
+    }
+    g
+}
+
+/// "FABS deployed into production" → "deploy FABS into production"; "my models to be indexed
+/// properly" → "index the models properly"; "requests to be managed and cached" → "manage and
+/// cache requests".
+fn participle_after_object(tokens: &[&str]) -> Option<String> {
+    for i in 1..tokens.len().min(10) {
+        let (mut j, mut k) = (i, i);
+        if tokens[i] == "to" && tokens.get(i + 1) == Some(&"be") {
+            k = i + 2;
+        } else if tokens[i] == "be" || tokens[i] == "been" {
+            k = i + 1;
+        }
+        // A participle before a noun is an adjective ("a managed backup protocol").
+        let next = tokens.get(k + 1).map(|t| t.to_lowercase());
+        let as_verb = next.as_deref().is_none_or(|n| AFTER_VERB.contains(&n));
+        let Some(base) = tokens
+            .get(k)
+            .filter(|_| as_verb)
+            .and_then(|t| words::base_of_participle(t))
+        else {
+            if tokens[i] == "to" {
+                return None;
+            }
+            continue;
+        };
+        let mut verbs = vec![base];
+        j = j.max(k + 1);
+        // "managed and cached", "set up"
+        if tokens.get(j) == Some(&"up") {
+            verbs[0].push_str(" up");
+            j += 1;
+        }
+        if tokens.get(j) == Some(&"and") {
+            if let Some(b2) = tokens.get(j + 1).and_then(|t| words::base_of_participle(t)) {
+                verbs.push(b2);
+                j += 2;
+            }
+        }
+        let object = tokens[..i].join(" ");
+        let rest = tokens[j..].join(" ");
+        return Some(
+            format!("{} {object} {rest}", verbs.join(" and "))
+                .trim()
+                .to_string(),
+        );
+    }
+    None
+}
+
+fn join(verb: &str, rest: &[&str]) -> String {
+    let mut rest = rest.to_vec();
+    if rest.first() == Some(&"up") && verb == "set up" {
+        rest.remove(0);
+    }
+    format!("{verb} {}", rest.join(" ")).trim().to_string()
+}
+
+/// "my"/"our" become "the", "me"/"us" "the team": a task speaks of the work, not the asker.
+fn first_person_to_team(s: &str) -> String {
+    s.split(' ')
+        .map(|w| match w {
+            "my" | "our" | "My" | "Our" => "the",
+            "me" | "us" => "the team",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Gives the phrase a leading imperative verb and a capital.
+fn finish(core: &str, category: Category) -> String {
+    let core = core.trim();
+    if core.is_empty() {
+        return String::new();
+    }
+    let (first, rest) = core.split_once(' ').unwrap_or((core, ""));
+    let verb = if words::is_verb(first) {
+        Some(first.to_lowercase())
+    } else if let Some(b) = words::base_of_gerund(first) {
+        Some(b.to_string())
+    } else if let Some(b) = words::base_of_participle(first) {
+        // Commit-style past tense: "Removed the last uses of sprintf".
+        Some(b)
+    } else {
+        words::spelling_fix(first).map(str::to_string)
+    };
+    // Only a short noun phrase gets a verb put in front ("Nightly backups"); anything else
+    // that does not start with a known verb keeps its own words rather than risk a garbled
+    // title ("Set up resize source code").
+    let lower = first.to_lowercase();
+    let verb_like = ["ize", "ise", "ate", "ify", "ed"]
+        .iter()
+        .any(|s| lower.ends_with(s));
+    let code_like = first.chars().any(|c| "_:()<>`'\"=#[]{}".contains(c))
+        || (first.len() > 1
+            && first
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+    let noun_phrase = core.split(' ').count() <= 4
+        && !verb_like
+        && !code_like
+        && !core
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .any(|w| FINITE.contains(&w.to_lowercase().as_str()));
+    let phrase = match verb {
+        Some(v) => format!("{v} {rest}"),
+        None if noun_phrase => format!("{} {}", category_verb(category), lower_first(core)),
+        None => core.to_string(),
+    };
+    capitalise(phrase.trim())
+}
+
+/// Common words a bare noun phrase starts with: lowercased after the verb put in front
+/// ("Nightly backups" → "Set up nightly backups"). Any other first word keeps its case,
+/// since it may be a name ("Terraform staging" → "Set up Terraform staging").
+const COMMON_FIRST: &[&str] = &[
+    "automated",
+    "automatic",
+    "backup",
+    "backups",
+    "benchmark",
+    "benchmarks",
+    "build",
+    "builds",
+    "cache",
+    "changelog",
+    "code",
+    "config",
+    "configuration",
+    "contributor",
+    "coverage",
+    "crash",
+    "daily",
+    "database",
+    "dependency",
+    "dependencies",
+    "deployment",
+    "dev",
+    "development",
+    "docs",
+    "documentation",
+    "end-to-end",
+    "environment",
+    "error",
+    "formatting",
+    "integration",
+    "linting",
+    "load",
+    "local",
+    "logging",
+    "monitoring",
+    "nightly",
+    "package",
+    "packaging",
+    "performance",
+    "production",
+    "release",
+    "releases",
+    "search",
+    "secrets",
+    "security",
+    "smoke",
+    "staging",
+    "static",
+    "style",
+    "test",
+    "tests",
+    "type",
+    "unit",
+    "weekly",
+];
+
+fn lower_first(s: &str) -> String {
+    let first = s.split(' ').next().unwrap_or("");
+    if !COMMON_FIRST.contains(&first.to_lowercase().as_str()) {
+        return s.to_string();
+    }
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Uppercases the first letter, unless the first word is an identifier ("cv::resize",
+/// "npm"-style lowercase names with punctuation) whose case matters.
+pub fn capitalise(s: &str) -> String {
+    let first = s.split(' ').next().unwrap_or("");
+    if first.contains("::") || first.contains(['_', '(', '`', '.']) {
+        return s.to_string();
+    }
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Category::*;
+
+    #[test]
+    fn keeps_plain_imperatives() {
+        assert_eq!(
+            task_title("Upgrade angular version to 1.6.6", Dependency),
+            "Upgrade angular version to 1.6.6"
+        );
+        assert_eq!(
+            task_title("Replace wrench with fs-extra", Dependency),
+            "Replace wrench with fs-extra"
+        );
+    }
+
+    #[test]
+    fn strips_tracker_noise_and_questions() {
+        assert_eq!(
+            task_title("chore: bump eslint to v9", Dependency),
+            "Bump eslint to v9"
+        );
+        assert_eq!(
+            task_title("[infra] Terraform staging", Infra),
+            "Set up Terraform staging"
+        );
+        assert_eq!(task_title("Switch to ruff?", BuildCi), "Switch to ruff");
+        assert_eq!(
+            task_title("cv::VideoCapture will affect GPU performance?", Spike),
+            "cv::VideoCapture will affect GPU performance?"
+        );
+        assert_eq!(
+            task_title("resize source code", Other),
+            "Resize source code"
+        );
+        assert_eq!(
+            task_title("Fuzz: mitigate timeout in CalculateFees", Test),
+            "Fuzz: Mitigate timeout in CalculateFees"
+        );
+        assert_eq!(
+            task_title("Removed the last two uses of sprintf", Refactor),
+            "Remove the last two uses of sprintf"
+        );
+        assert_eq!(
+            task_title("Should we drop Python 3.8?", BuildCi),
+            "Drop Python 3.8"
+        );
+        assert_eq!(
+            task_title("SHOP-41: Swich from yarn to pnpm", BuildCi),
+            "Switch from yarn to pnpm"
+        );
+        assert_eq!(
+            task_title("SPIKE - Research ASP.Net Identity", Spike),
+            "Research ASP.Net Identity"
+        );
+        assert_eq!(
+            task_title(
+                "appcd-core: Upgrade to latest Node.js 12 LTS release",
+                Dependency
+            ),
+            "appcd-core: Upgrade to latest Node.js 12 LTS release"
+        );
+        assert_eq!(
+            task_title("Nightly backups", Infra),
+            "Set up nightly backups"
+        );
+        assert_eq!(
+            task_title("fix(ci): flaky windows job", BuildCi),
+            "Fix flaky windows job"
+        );
+        assert_eq!(
+            task_title("Task to populate blobCreated dates", Data),
+            "Populate blobCreated dates"
+        );
+        assert_eq!(
+            task_title("Platform Support: remove Ubuntu 12.04 builds", BuildCi),
+            "Platform Support: Remove Ubuntu 12.04 builds"
+        );
+        assert_eq!(
+            task_title(
+                "CVE-2012-2459, possible code and performance improvement",
+                Security
+            ),
+            "CVE-2012-2459, possible code and performance improvement"
+        );
+        assert_eq!(
+            task_title(
+                "Apple Silicon massive performance degradation in function tests",
+                Test
+            ),
+            "Apple Silicon massive performance degradation in function tests"
+        );
+        assert_eq!(
+            task_title("Cannot convert the model to tflite", Fix),
+            "Cannot convert the model to tflite"
+        );
+        assert_eq!(
+            task_title("Split XML Editor plugin into core and UI plugins", Refactor),
+            "Split XML Editor plugin into core and UI plugins"
+        );
+    }
+
+    #[test]
+    fn unwraps_story_templates() {
+        assert_eq!(
+            task_title(
+                "As a developer, I want to have created database indexes, so that the queries run as fast as possible.",
+                Performance
+            ),
+            "Create database indexes"
+        );
+        assert_eq!(
+            task_title(
+                "As an Agency user, I want FABS deployed into production, so I can submit my data.",
+                Infra
+            ),
+            "Deploy FABS into production"
+        );
+        assert_eq!(
+            task_title("As a DevOps engineer, I want New Relic to provide useful data across all applications.", Infra),
+            "Ensure New Relic provides useful data across all applications"
+        );
+        assert_eq!(
+            task_title("As a system administrator, I want to have a managed backup protocol for the system.", Infra),
+            "Set up a managed backup protocol for the system"
+        );
+        assert_eq!(
+            task_title(
+                "As a team member, I want to see the first iteration of beta up on cloud.gov.",
+                Infra
+            ),
+            "See the first iteration of beta up on cloud.gov"
+        );
+        assert_eq!(
+            task_title("As a Developer, I want D Files generation requests to be managed and cached, so that duplicate requests do not cause performance issues.", Performance),
+            "Manage and cache D Files generation requests"
+        );
+        assert_eq!(
+            task_title("As a developer, I want to have the subdomain beta.example.org be set up, so that I can deploy a beta site to it.", Infra),
+            "Set up the subdomain beta.example.org"
+        );
+        assert_eq!(
+            task_title(
+                "As a Developer , I want my domain models to be indexed properly",
+                Performance
+            ),
+            "Index the domain models properly"
+        );
+    }
+}
