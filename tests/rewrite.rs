@@ -93,16 +93,23 @@ fn disguised_tasks_are_unwrapped() {
 #[test]
 fn outcome_stories_are_grounded_in_the_item() {
     let r = refine("Lazy-load the charts library to cut the dashboard bundle size");
-    if let Some(story) = &r.story {
-        assert!(r.grounding.unsupported.is_empty(), "{r:?}");
-        assert!(story.contains("dashboard"), "{story}");
-        assert!(!r.acceptance_criteria.is_empty());
-        assert!(r.supporting_task.is_some());
-    }
-    // Whatever the disposition, no answer about a date library may speak of travel.
+    assert_eq!(r.disposition, Disposition::OutcomeStory, "{r:?}");
+    assert_eq!(
+        r.story.as_deref(),
+        Some("As a user, I want the dashboard to load faster.")
+    );
+    assert!(r.grounding.unsupported.is_empty(), "{r:?}");
+    assert!(r.verified);
+    assert_eq!(
+        r.supporting_task.as_deref(),
+        Some("Lazy-load the charts library")
+    );
+    assert_eq!(r.acceptance_criteria.len(), 2);
+    // No answer about a date library may speak of travel, whatever its disposition.
     let r = refine("Swap the date library for a smaller one");
     let all = serde_json::to_string(&r).unwrap().to_lowercase();
     assert!(!all.contains("travel") && !all.contains("flight"), "{all}");
+    assert!(r.story.is_none(), "{r:?}");
 }
 
 #[test]
@@ -147,7 +154,10 @@ fn a_profile_lends_its_persona() {
             Some(&p),
         )
         .unwrap();
-    if let Some(role) = &r.role {
-        assert_eq!(role, "freelancer", "{r:?}");
-    }
+    assert_eq!(r.role.as_deref(), Some("freelancer"), "{r:?}");
+    assert_eq!(
+        r.story.as_deref(),
+        Some("As a freelancer, I want the invoices page to open without timing out.")
+    );
+    assert_eq!(r.supporting_task.as_deref(), Some("Add a read replica"));
 }

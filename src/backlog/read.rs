@@ -104,8 +104,8 @@ pub fn read_from(
 fn text_lines<R: BufRead + Send>(
     reader: R,
 ) -> impl Iterator<Item = (usize, Result<String, RowError>)> {
-    reader.split(b'\n').enumerate().filter_map(|(i, line)| {
-        let line_no = i + 1;
+    use super::lines::{BoundedLines, Line, MAX_LINE_BYTES};
+    BoundedLines::new(reader, MAX_LINE_BYTES).filter_map(|(line_no, line)| {
         let error = |message: String| {
             Some((
                 line_no,
@@ -116,7 +116,12 @@ fn text_lines<R: BufRead + Send>(
             ))
         };
         let bytes = match line {
-            Ok(b) => b,
+            Ok(Line::Bytes(b)) => b,
+            Ok(Line::TooLong) => {
+                return error(format!(
+                    "line is longer than {MAX_LINE_BYTES} bytes; skipped"
+                ))
+            }
             Err(e) => return error(e.to_string()),
         };
         match std::str::from_utf8(&bytes) {

@@ -72,7 +72,9 @@ impl Summary {
             Label::Story => self.stories += 1,
             Label::Task => self.tasks += 1,
         }
-        if row.findings.contains(&"disguised-task") {
+        // Only items the model labels task are tasks in disguise; a story-labelled item with
+        // the warning is a possible one, not counted here.
+        if row.label == Label::Task && row.findings.contains(&"disguised-task") {
             self.disguised += 1;
         }
         if row.type_mismatch {

@@ -223,7 +223,7 @@ fn run_batch(model: &dyn Model, batch: Vec<Entry>) {
     metrics::histogram!("storylens_batch_tokens").record((longest * refs.len()) as f64);
     // A panic inside the model must fail this batch, not kill the worker and strand the queue.
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| model.predict(&refs)))
-        .unwrap_or_else(|_| Err(crate::Error::InvalidInput("model panicked".into())));
+        .unwrap_or_else(|_| Err(crate::Error::Internal("model panicked".into())));
     let inference_time = started.elapsed();
     metrics::histogram!("storylens_inference_time_seconds").record(inference_time.as_secs_f64());
     match outcome {

@@ -72,9 +72,18 @@ pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCo
             }
             None => (Box::new(std::io::stdin().lock()), "stdin".to_string()),
         };
-        for (n, line) in reader.split(b'\n').enumerate() {
-            let lineno = n + 1;
-            let bytes = line.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        use storylens::backlog::lines::{BoundedLines, Line, MAX_LINE_BYTES};
+        for (lineno, line) in BoundedLines::new(reader, MAX_LINE_BYTES) {
+            let bytes = match line.map_err(|e| anyhow::anyhow!("{name}: {e}"))? {
+                Line::Bytes(b) => b,
+                Line::TooLong => {
+                    eprintln!(
+                        "error: {name}:{lineno}: line is longer than {MAX_LINE_BYTES} bytes; item skipped"
+                    );
+                    failed += 1;
+                    continue;
+                }
+            };
             let Ok(text) = String::from_utf8(bytes) else {
                 eprintln!("error: {name}:{lineno}: not valid UTF-8; item skipped");
                 failed += 1;

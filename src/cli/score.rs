@@ -28,7 +28,8 @@ enum Sink {
 impl Sink {
     fn open(path: Option<&Path>) -> anyhow::Result<Self> {
         let out: Box<dyn Write> = match path {
-            Some(p) => Box::new(std::io::BufWriter::new(
+            Some(p) => Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
                 std::fs::File::create(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
             )),
             None => Box::new(std::io::BufWriter::new(std::io::stdout())),
@@ -74,7 +75,9 @@ impl Sink {
                 r.rewrite.as_deref().unwrap_or(""),
             ])?,
         }
-        Ok(())
+        // Each row reaches the file whole before the next is written, so a kill at any moment
+        // leaves complete rows only.
+        self.flush()
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
@@ -91,10 +94,26 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     for f in &args.files {
         anyhow::ensure!(f.is_file(), "{}: no such file", f.display());
     }
+    // Writing over an input would destroy it before it is read.
+    let inputs: Vec<_> = args
+        .files
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .collect();
+    for out in [&args.out, &args.report].into_iter().flatten() {
+        if let Ok(c) = std::fs::canonicalize(out) {
+            anyhow::ensure!(
+                !inputs.contains(&c),
+                "{} is also an input; choose another output file",
+                out.display()
+            );
+        }
+    }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
-        // A second Ctrl-C while finishing the batch is ignored: the output must stay valid.
+        // Ctrl-C and SIGTERM stop after the batch in hand; a second one while finishing it is
+        // ignored: the output must stay valid.
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))?;
     }
     let (model, rewriter): (Arc<dyn Model>, Option<Rewriter>) = if args.rewrite {

@@ -85,8 +85,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        // Internals stay in the log: the client gets a generic message and an id to quote.
+        let error = if status.is_server_error() && matches!(self, ApiError::Internal(_)) {
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(error_id = id, detail = %self, "internal error");
+            format!("internal error (id {id}); the details are in the server log")
+        } else {
+            self.to_string()
+        };
         let body = ErrorBody {
-            error: self.to_string(),
+            error,
             code: code.to_string(),
         };
         let mut resp = (status, axum::Json(body)).into_response();

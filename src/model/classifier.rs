@@ -187,9 +187,8 @@ impl Model for Classifier {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::InvalidInput("model thread panicked".into()))
-                    })
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::Internal("model thread panicked".into())))
                 })
                 .collect()
         });

@@ -176,7 +176,7 @@ pub fn train(opts: &TrainOptions, progress: &dyn Fn(&str)) -> Result<TrainOutcom
         var.set(&weights[*name])?;
     }
     let (_, logits, _) = evaluate(&encoder, &head, &valid_set, first_tuned, 1.0, &device)?;
-    let temperature = fit_temperature(&logits, &valid_set.labels);
+    let temperature = fit_temperature(&logits, &valid_set.labels)?;
     let (_, _, valid) = evaluate(
         &encoder,
         &head,
@@ -315,8 +315,14 @@ fn evaluate(
 
 /// The temperature minimising validation negative log-likelihood, by a fine grid search
 /// (one parameter, so a grid is exact enough and fully deterministic).
-fn fit_temperature(logits: &Tensor, labels: &[u32]) -> f64 {
-    let rows: Vec<Vec<f32>> = logits.to_vec2().unwrap_or_default();
+fn fit_temperature(logits: &Tensor, labels: &[u32]) -> Result<f64> {
+    // An error here must stop training: an empty grid would silently pick 0.05.
+    let rows: Vec<Vec<f32>> = logits.to_vec2()?;
+    if rows.is_empty() {
+        return Err(Error::InvalidInput(
+            "no validation rows to fit the temperature on".into(),
+        ));
+    }
     let nll = |t: f64| -> f64 {
         rows.iter()
             .zip(labels)
@@ -329,8 +335,8 @@ fn fit_temperature(logits: &Tensor, labels: &[u32]) -> f64 {
             })
             .sum::<f64>()
     };
-    (5..=1000)
+    Ok((5..=1000)
         .map(|i| i as f64 * 0.01)
         .min_by(|a, b| nll(*a).total_cmp(&nll(*b)))
-        .unwrap_or(1.0)
+        .unwrap_or(1.0))
 }

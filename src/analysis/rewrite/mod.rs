@@ -453,7 +453,9 @@ impl RewriteEngine for Rewriter {
             out.grounding = g;
             out.checks.story_probability = p;
             if failed.is_empty() {
-                out.supporting_task = Some(title);
+                let work = task::without_purpose(&title);
+                out.task = Some(work.clone());
+                out.supporting_task = Some(work);
                 out.story = Some(d.story);
                 (out.role, out.goal, out.benefit) = (d.role, d.goal, d.benefit);
                 out.acceptance_criteria = d
@@ -482,10 +484,7 @@ impl RewriteEngine for Rewriter {
         out.verified = out.checks.failed.is_empty();
         out.note = told.map(str::to_string);
         if label == Label::Story {
-            out.note = Some(format!(
-                "the classifier leans story (p = {:.2}), but the refinement model reads it as technical work",
-                analysis.scores.story
-            ));
+            out.note = Some("worded much like a story, but it reads as technical work".into());
         }
         out.why = match (out.disposition, out.story.is_some()) {
             (Disposition::Unwrap, true) => {

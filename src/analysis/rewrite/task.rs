@@ -33,6 +33,24 @@ lazy_regex!(
     r"(?i)^(?:to\s+)?(?:be\s+able\s+to|have\s+the\s+ability\s+to|have\s+a\s+way\s+to|make\s+sure\s+(?:that\s+)?)\s*"
 );
 
+lazy_regex!(
+    purpose_clause_re,
+    r"(?i)\s+(?:so\s+that|so|in\s+order\s+to|to\s+(?:cut|reduce|shrink|trim|lower|speed\s+up|improve|make|let|allow|avoid|prevent|stop|keep))\s.*$"
+);
+
+/// The work without the outcome it is for ("Add a read replica so the page stops timing
+/// out" → "Add a read replica"): the supporting task of an outcome story, whose story now
+/// carries the outcome.
+pub fn without_purpose(task: &str) -> String {
+    let cut = purpose_clause_re().replace(task, "");
+    let cut = cut.trim();
+    if cut.split(' ').count() >= 2 {
+        cut.to_string()
+    } else {
+        task.to_string()
+    }
+}
+
 /// Words that can follow a participle used as a verb ("deployed into production", "loaded for
 /// go-live", "managed and cached", "indexed properly").
 const AFTER_VERB: &[&str] = &[
@@ -75,7 +93,8 @@ const AFTER_VERB: &[&str] = &[
 const FINITE: &[&str] = &[
     "is", "are", "was", "were", "isn't", "aren't", "doesn't", "don't", "can't", "cannot", "won't",
     "fails", "failed", "gets", "got", "should", "does", "did", "has", "have", "not", "no", "what",
-    "why", "how", "when", "which", "who", "will", "would",
+    "why", "how", "when", "which", "who", "will", "would", "faster", "slower", "better", "worse",
+    "slow", "broken", "wrong",
 ];
 
 /// The plain verb a bare noun phrase of this category gets ("Nightly backups" → "Set up
@@ -522,6 +541,19 @@ mod tests {
             task_title("Split XML Editor plugin into core and UI plugins", Refactor),
             "Split XML Editor plugin into core and UI plugins"
         );
+    }
+
+    #[test]
+    fn outcome_clauses_leave_the_work() {
+        assert_eq!(
+            without_purpose("Add a read replica so the invoices page stops timing out"),
+            "Add a read replica"
+        );
+        assert_eq!(
+            without_purpose("Lazy-load the charts library to cut the dashboard bundle"),
+            "Lazy-load the charts library"
+        );
+        assert_eq!(without_purpose("Upgrade angular"), "Upgrade angular");
     }
 
     #[test]
