@@ -47,9 +47,6 @@ pub struct ClassifierOptions {
 pub struct Classifier {
     tokenizer: TextTokenizer,
     encoder: Encoder,
-    /// The untuned sentence encoder, for meaning similarity: the tuned layers pull stories and
-    /// tasks apart, which is right for labels and wrong for "does the rewrite say the same".
-    base: Encoder,
     head: Head,
     device: Device,
     info: ModelInfo,
@@ -89,11 +86,6 @@ impl Classifier {
             )));
         }
         let mut tensors = loader::load_base_tensors(&files.weights, &opts.device)?;
-        // Shares every untuned tensor with the classifier's encoder (tensors are reference-counted).
-        let base = Encoder::load(
-            VarBuilder::from_tensors(tensors.clone(), DTYPE, &opts.device),
-            &cfg,
-        )?;
         // Tuned layers in the artifact replace the base ones of the same name.
         for (name, t) in &artifacts.tensors {
             tensors.insert(name.clone(), t.clone());
@@ -111,7 +103,6 @@ impl Classifier {
         Ok(Self {
             tokenizer,
             encoder,
-            base,
             head,
             device: opts.device.clone(),
             info,
@@ -125,23 +116,6 @@ impl Classifier {
         let b = Batch::packed(&rows, &self.device)?;
         let states = self.encoder.forward(&b)?;
         mean_pool(&states, &b)
-    }
-
-    /// L2-normalised sentence embeddings of texts from the untuned encoder; their dot product
-    /// is the cosine similarity of meaning.
-    pub fn sentence_embeddings(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let encoded = texts
-            .iter()
-            .map(|t| self.tokenizer.encode(t))
-            .collect::<Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in encoded.chunks(super::CLASSIFY_BATCH) {
-            let rows: Vec<&[u32]> = chunk.iter().map(|e| e.ids.as_slice()).collect();
-            let b = Batch::packed(&rows, &self.device)?;
-            let states = self.base.forward(&b)?;
-            out.extend(mean_pool(&states, &b)?.to_vec2::<f32>()?);
-        }
-        Ok(out)
     }
 }
 

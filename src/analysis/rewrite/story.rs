@@ -92,32 +92,38 @@ fn surface(text: &str) -> Option<String> {
     })
 }
 
-fn faster(role: &str, surface: &str) -> StoryDraft {
-    let goal = format!("the {surface} to load faster");
+/// A story about how a surface opens, and the criteria that test it: the surface shows its
+/// content as `how` says, and nothing else about it changes.
+fn surface_story(role: &str, surface: &str, goal: &str, how: &str) -> StoryDraft {
+    let goal = format!("the {surface} to {goal}");
     StoryDraft {
         story: render(role, &goal, None),
         role: Some(role.into()),
         goal: Some(goal),
         benefit: None,
         acceptance_criteria: vec![
-            format!("Opening the {surface} shows its content sooner than before the change"),
+            format!("Opening the {surface} shows its content {how}"),
             format!("The {surface} still shows the same content as before"),
         ],
     }
 }
 
+fn faster(role: &str, surface: &str) -> StoryDraft {
+    surface_story(
+        role,
+        surface,
+        "load faster",
+        "sooner than before the change",
+    )
+}
+
 fn no_timeout(role: &str, surface: &str) -> StoryDraft {
-    let goal = format!("the {surface} to open without timing out");
-    StoryDraft {
-        story: render(role, &goal, None),
-        role: Some(role.into()),
-        goal: Some(goal),
-        benefit: None,
-        acceptance_criteria: vec![
-            format!("Opening the {surface} shows its content instead of a time-out error"),
-            format!("The {surface} still shows the same content as before"),
-        ],
-    }
+    surface_story(
+        role,
+        surface,
+        "open without timing out",
+        "instead of a time-out error",
+    )
 }
 
 /// A "so that" clause as the goal of a story: "the statements page stops timing out" → "the
