@@ -280,8 +280,10 @@ impl Rewriter {
     fn decide(&self, scores: Scores, template: bool, probs: &[f32], title: &str) -> Disposition {
         let p = |d: Disposition| probs[d.index()];
         // The classifier decides story or task, except where it is unsure and the refinement
-        // head, trained on the refinement examples, is sure the item is technical work.
-        let doubted = scores.story < DOUBT_BELOW && p(Disposition::AlreadyStory) < HEAD_DOUBTS;
+        // head, trained on the refinement examples, is sure the item is technical work, or where
+        // the title is framed as a code change ("fix: …").
+        let doubted = (scores.story < DOUBT_BELOW && p(Disposition::AlreadyStory) < HEAD_DOUBTS)
+            || task::is_work_framed(title);
         if scores.label() == Label::Story && !doubted {
             return Disposition::AlreadyStory;
         }

@@ -116,6 +116,28 @@ fn category_verb(category: Category) -> &'static str {
     }
 }
 
+/// Whether the title is framed as a code change by a conventional-commit prefix of work
+/// (`fix:`, `ci:`, `test:`, `chore:`, `build:`, `refactor:`, `perf:`, `docs:` …): such an item
+/// names the change to make, so it is refined as work even when its wording reads like value.
+/// Feature prefixes (`feat:`, `[Feature Request]`) do not count.
+pub fn is_work_framed(title: &str) -> bool {
+    commit_prefix_re().captures(title.trim()).is_some_and(|c| {
+        let kind = c["kind"].to_lowercase();
+        !matches!(
+            kind.as_str(),
+            "feat"
+                | "feature"
+                | "new feature"
+                | "feature request"
+                | "enhancement"
+                | "proposal"
+                | "idea"
+                | "rfc"
+                | "meta"
+        )
+    })
+}
+
 /// The honest imperative task title for an item.
 pub fn task_title(title: &str, category: Category) -> String {
     let line = title.lines().next().unwrap_or("").trim();
@@ -541,6 +563,16 @@ mod tests {
             task_title("Split XML Editor plugin into core and UI plugins", Refactor),
             "Split XML Editor plugin into core and UI plugins"
         );
+    }
+
+    #[test]
+    fn work_framed_prefixes() {
+        assert!(is_work_framed(
+            "fix: preserve the writeable flag in outputs"
+        ));
+        assert!(is_work_framed("ci(windows): retry flaky job"));
+        assert!(!is_work_framed("feat: export to CSV"));
+        assert!(!is_work_framed("Let users export to CSV"));
     }
 
     #[test]
