@@ -173,3 +173,33 @@ fn missing_model_names_the_setup_command() {
         "{err}"
     );
 }
+
+#[test]
+fn bad_settings_are_refused_at_start() {
+    // An empty key would turn authentication off without a word.
+    let out = storylens(&["serve", "--api-key", "", "--port", "0"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
+    // Positions past the model's table would fail every batch holding a long item.
+    let out = storylens(
+        &["--max-tokens", "1000", "classify", "Upgrade angular"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("512 positions"));
+    // A model directory that is not there is named, not silently skipped.
+    let out = storylens(
+        &["--model-dir", "/nonexistent/dir", "classify", "x y"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such directory"));
+}
+
+#[test]
+fn an_endless_line_is_an_error_not_an_allocation() {
+    let zeros = vec![0u8; 3 << 20];
+    let out = storylens(&["classify"], Some(&zeros));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stdin:1: line is longer"));
+}

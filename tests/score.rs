@@ -152,3 +152,33 @@ fn score_loses_no_row_on_broken_files() {
         "report"
     );
 }
+
+#[test]
+fn score_refuses_to_write_over_its_input() {
+    let dir = tempdir("overwrite");
+    let input = write(
+        &dir,
+        "items.txt",
+        b"Upgrade angular\nLet users export invoices\n",
+    );
+    for flag in ["--out", "--report"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_storylens"))
+            .args([
+                "score",
+                input.to_str().unwrap(),
+                flag,
+                input.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is also an input"), "{err}");
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            b"Upgrade angular\nLet users export invoices\n",
+            "the input is untouched"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
