@@ -13,9 +13,11 @@ pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> 
     let model = super::load_classifier(model_args)?;
     let analyzer = model_args.analyzer()?;
     let started = std::time::Instant::now();
-    let (metrics, findings) = evaluate(&model, &analyzer, &rows)?;
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let scores = model.classify(&texts)?;
     let elapsed = started.elapsed();
-    let detail = details(&model, &analyzer, &rows)?;
+    let (metrics, findings) = evaluate_scored(&analyzer, &rows, &scores);
+    let detail = details(&analyzer, &rows, &scores);
     if args.json {
         let mut v = serde_json::to_value(&metrics)?;
         v["findings"] = serde_json::to_value(&findings)?;
@@ -103,14 +105,12 @@ struct Details {
 }
 
 fn details(
-    model: &dyn Model,
     analyzer: &Analyzer,
     rows: &[dataset::Example],
-) -> anyhow::Result<Details> {
-    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-    let scores = model.classify(&texts)?;
+    scores: &[(storylens::model::Scores, bool)],
+) -> Details {
     let (mut conf, mut correct, mut errors, mut alone) = (vec![], vec![], vec![], vec![]);
-    for (r, (s, _)) in rows.iter().zip(&scores) {
+    for (r, (s, _)) in rows.iter().zip(scores) {
         alone.push(s.label());
         let a = analyzer.analyze(&Item::from_text(r.text.clone()), *s);
         let label = a.scores.label();
@@ -136,7 +136,7 @@ fn details(
         .collect();
     let gold: Vec<Label> = rows.iter().map(|r| r.label).collect();
     let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
-    Ok(Details {
+    Details {
         ece,
         reliability,
         high_confidence_accuracy: if high.is_empty() {
@@ -146,7 +146,7 @@ fn details(
         },
         model_alone: Metrics::compute(&gold, &alone, &forms),
         errors,
-    })
+    }
 }
 
 /// Metrics of the labels storylens reports (the model's scores after the analyser's definition
@@ -158,18 +158,27 @@ pub fn evaluate(
 ) -> anyhow::Result<(Metrics, FindingsQuality)> {
     let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
     let scores = model.classify(&texts)?;
+    Ok(evaluate_scored(analyzer, rows, &scores))
+}
+
+/// [`evaluate`] on scores already computed.
+fn evaluate_scored(
+    analyzer: &Analyzer,
+    rows: &[dataset::Example],
+    scores: &[(storylens::model::Scores, bool)],
+) -> (Metrics, FindingsQuality) {
     let analyses: Vec<_> = rows
         .iter()
-        .zip(&scores)
+        .zip(scores)
         .map(|(r, (s, _))| analyzer.analyze(&Item::from_text(r.text.clone()), *s))
         .collect();
     let gold: Vec<_> = rows.iter().map(|r| r.label).collect();
     let pred: Vec<_> = analyses.iter().map(|a| a.scores.label()).collect();
     let forms: Vec<_> = rows.iter().map(|r| r.form.clone()).collect();
-    Ok((
+    (
         Metrics::compute(&gold, &pred, &forms),
         findings_quality(rows, &analyses),
-    ))
+    )
 }
 
 /// How well findings match the labels: `disguised-task` against rows marked `disguised`
