@@ -138,12 +138,17 @@ impl Grounding {
 
 /// The folded content words of `text` (stopwords dropped).
 fn content_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
-        .map(|w| w.trim_matches(|c: char| c == '\'' || c == '-'))
-        .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.to_lowercase().as_str()))
+    raw_content_words(text)
         .map(fold)
         .filter(|w| !w.is_empty())
         .collect()
+}
+
+/// The words of `text` that carry content, as written.
+fn raw_content_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .map(|w| w.trim_matches(|c: char| c == '\'' || c == '-'))
+        .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// Checks the parts of a story (role, goal, benefit, title) against the item's text.
@@ -157,11 +162,7 @@ pub fn check(parts: &[&str], item_text: &str, profile: Option<&Profile>) -> Grou
     }
     let mut unsupported = Vec::new();
     for part in parts {
-        for w in part
-            .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
-            .map(|w| w.trim_matches(|c: char| c == '\'' || c == '-'))
-            .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.to_lowercase().as_str()))
-        {
+        for w in raw_content_words(part) {
             let f = fold(w);
             if !f.is_empty() && !allowed.contains(&f) && !unsupported.contains(&w.to_lowercase()) {
                 unsupported.push(w.to_lowercase());

@@ -188,16 +188,7 @@ pub fn outcome_story(text: &str, role: &str) -> Option<StoryDraft> {
             }
         }
         if let Some(goal) = clause_goal(clause) {
-            return Some(StoryDraft {
-                story: render(role, &goal, None),
-                role: Some(role.into()),
-                acceptance_criteria: vec![format!(
-                    "{} when a user tries it in the product",
-                    capitalise(clause)
-                )],
-                goal: Some(goal),
-                benefit: None,
-            });
+            return Some(clause_story(role, goal, clause));
         }
     }
     if let Some(c) = purpose_re().captures(text) {
@@ -246,16 +237,21 @@ pub fn benefit_story(benefit: &str, role: &str) -> Option<StoryDraft> {
         let first = b.split(' ').next()?;
         words::is_verb(first).then(|| format!("to {b}"))
     })?;
-    Some(StoryDraft {
+    Some(clause_story(role, goal, b))
+}
+
+/// A story whose goal comes from an outcome clause of the item, tested by that clause.
+fn clause_story(role: &str, goal: String, clause: &str) -> StoryDraft {
+    StoryDraft {
         story: render(role, &goal, None),
         role: Some(role.into()),
         acceptance_criteria: vec![format!(
             "{} when a user tries it in the product",
-            capitalise(b)
+            capitalise(clause)
         )],
         goal: Some(goal),
         benefit: None,
-    })
+    }
 }
 
 /// The outcome title of a fix framed as work: "Fix login bug" → "Improve login reliability".
