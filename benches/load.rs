@@ -101,24 +101,16 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10.0);
     let port = free_port();
+    // The service's own defaults, except: no result cache (every item goes through the model)
+    // and classification only (no refiner loaded).
     let args = ServeArgs {
-        host: "127.0.0.1".into(),
         port,
-        max_batch_tokens: 4096,
-        max_batch_items: 32,
-        max_queued_items: 4096,
-        workers: 1,
-        max_items_per_request: 1024,
-        max_body_bytes: 4 << 20,
-        request_timeout: 30.0,
-        api_key: None,
-        // No result cache: every item goes through the model.
         cache_size: 0,
-        // Classification only: no generator loaded.
         rewrite: storylens::http::RewriteServeArgs {
             rewrite_workers: 0,
             ..Default::default()
         },
+        ..Default::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -131,6 +123,7 @@ fn main() {
         storylens::http::server::serve(
             &args,
             analyzer,
+            storylens::service::TextPolicy::default(),
             || Ok(Arc::new(common::classifier()) as Arc<dyn Model>),
             None,
         )

@@ -9,6 +9,53 @@ use crate::model::classifier::ClassifierOptions;
 use crate::model::loader::{self, Locations};
 use crate::model::DeviceChoice;
 
+/// Every default of the service in one place: the flags, the `Default` impls and the benches
+/// read them from here.
+pub mod defaults {
+    /// Characters of description prose the classifier reads after a short title.
+    pub const DESCRIPTION_CHARS: usize = 60;
+    /// Titles with fewer words than this get the start of their description read too.
+    pub const SHORT_TITLE_WORDS: usize = 5;
+    /// Address `serve` listens on.
+    pub const HOST: &str = "127.0.0.1";
+    /// Port `serve` listens on.
+    pub const PORT: u16 = 8080;
+    /// Padded tokens per model batch.
+    pub const MAX_BATCH_TOKENS: usize = 4096;
+    /// Items per model batch.
+    pub const MAX_BATCH_ITEMS: usize = 32;
+    /// Items waiting for the model at most.
+    pub const MAX_QUEUED_ITEMS: usize = 4096;
+    /// Model worker threads.
+    pub const WORKERS: usize = 1;
+    /// Items per request at most.
+    pub const MAX_ITEMS_PER_REQUEST: usize = 1024;
+    /// Request body bytes at most.
+    pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+    /// Seconds a request may wait for its results.
+    pub const REQUEST_TIMEOUT_S: f64 = 30.0;
+    /// Open connections at most.
+    pub const MAX_CONNECTIONS: usize = 1024;
+    /// Seconds a client has to send a request's headers.
+    pub const HEADER_READ_TIMEOUT_S: f64 = 10.0;
+    /// Longest pause, in seconds, while a client sends a body.
+    pub const BODY_READ_TIMEOUT_S: f64 = 30.0;
+    /// Seconds in-flight requests get to finish after a shutdown signal.
+    pub const SHUTDOWN_GRACE_S: f64 = 30.0;
+    /// Results kept in the LRU cache.
+    pub const CACHE_SIZE: usize = 10_000;
+    /// Rewrite worker threads.
+    pub const REWRITE_WORKERS: usize = 1;
+    /// Rewrite items waiting at most.
+    pub const MAX_QUEUED_REWRITES: usize = 32;
+    /// Items per rewrite request at most.
+    pub const MAX_REWRITE_ITEMS: usize = 16;
+    /// Seconds a rewrite request may wait.
+    pub const REWRITE_TIMEOUT_S: f64 = 120.0;
+    /// Items per model batch in commands.
+    pub const SCORE_BATCH_SIZE: usize = 64;
+}
+
 /// storylens: tells user stories from technical tasks in agile backlogs.
 #[derive(Debug, Parser)]
 #[command(name = "storylens", version, about, long_about = None)]
@@ -38,6 +85,50 @@ pub enum Command {
     TrainRefine(TrainRefineArgs),
     /// Score whole backlog exports (Jira CSV, GitHub JSON, JSONL, CSV, text) into rows and a report.
     Score(ScoreArgs),
+    /// Check backlog files against the findings for CI: annotations out, exit 1 when a finding
+    /// reaches --fail-on.
+    Lint(LintArgs),
+}
+
+/// How severe a finding must be to fail `storylens lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+/// Output of `storylens lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// `file:line: severity code: message` lines.
+    Text,
+    /// One JSON object: findings and counts.
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions workflow commands (`::warning file=…,line=…::…`).
+    Github,
+}
+
+/// `storylens lint`. Exit codes: 0 nothing reached --fail-on, 1 something did (or a row could
+/// not be read), 2 the run failed.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Backlog files in any format `score` reads; `-` (or none) reads stdin.
+    pub files: Vec<PathBuf>,
+    /// The least severe finding that fails the run.
+    #[arg(long, env = "STORYLENS_FAIL_ON", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Output format.
+    #[arg(long, env = "STORYLENS_LINT_FORMAT", value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Read every file as this format instead of detecting it.
+    #[arg(long = "input-format", env = "STORYLENS_INPUT_FORMAT", value_enum)]
+    pub input_format: Option<crate::backlog::read::Format>,
+    /// The CSV column holding each item's title or text.
+    #[arg(long, env = "STORYLENS_TEXT_COLUMN")]
+    pub text_column: Option<String>,
 }
 
 /// `storylens score`.
@@ -59,16 +150,8 @@ pub struct ScoreArgs {
     #[arg(long, env = "STORYLENS_REPORT")]
     pub report: Option<PathBuf>,
     /// Items per model batch.
-    #[arg(long, env = "STORYLENS_BATCH_SIZE", default_value_t = 64)]
+    #[arg(long, env = "STORYLENS_BATCH_SIZE", default_value_t = defaults::SCORE_BATCH_SIZE)]
     pub batch_size: usize,
-    /// Characters of the description read after a short title (the start of the prose; code
-    /// blocks and templates skipped). 0 reads titles only.
-    #[arg(long, env = "STORYLENS_DESCRIPTION_CHARS", default_value_t = 60)]
-    pub description_chars: usize,
-    /// Titles with fewer words than this get the start of their description too; longer titles
-    /// say what the item is on their own, and every token of a long body costs model time.
-    #[arg(long, env = "STORYLENS_SHORT_TITLE_WORDS", default_value_t = 5)]
-    pub short_title_words: usize,
     /// Also refine every item labelled task (disposition and task title, or a grounded story).
     #[arg(long)]
     pub rewrite: bool,
@@ -110,6 +193,14 @@ pub struct ModelArgs {
     /// CPU threads the model splits each batch across (0: one per core).
     #[arg(long, env = "STORYLENS_THREADS", default_value_t = 0, global = true)]
     pub threads: usize,
+    /// Characters of the description the classifier reads after a short title (the start of
+    /// the prose; code blocks and templates skipped); 0 reads titles only. The same for every
+    /// command and the server, so an item gets the same answer everywhere.
+    #[arg(long, env = "STORYLENS_DESCRIPTION_CHARS", default_value_t = defaults::DESCRIPTION_CHARS, global = true)]
+    pub description_chars: usize,
+    /// Titles with fewer words than this get the start of their description read too.
+    #[arg(long, env = "STORYLENS_SHORT_TITLE_WORDS", default_value_t = defaults::SHORT_TITLE_WORDS, global = true)]
+    pub short_title_words: usize,
     /// Extra implementation terms (one per line) that raise `implementation-detail` in stories,
     /// added to the built-in data/implementation-terms.txt.
     #[arg(long, env = "STORYLENS_IMPLEMENTATION_TERMS", global = true)]
@@ -131,6 +222,14 @@ impl ModelArgs {
         self.classifier_dir
             .clone()
             .unwrap_or_else(loader::default_classifier_dir)
+    }
+
+    /// What the classifier reads of each item.
+    pub fn text_policy(&self) -> crate::service::TextPolicy {
+        crate::service::TextPolicy {
+            description_chars: self.description_chars,
+            short_title_words: self.short_title_words,
+        }
     }
 
     /// The findings analyser, with any extra implementation terms.

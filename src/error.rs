@@ -45,6 +45,18 @@ pub enum Error {
     /// A failure of ours, not of the input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A request larger than the service can ever take (more items than its queue holds).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The service is at capacity now; the same request can succeed later.
+    #[error("server is at capacity ({0}); retry later")]
+    Overloaded(String),
+    /// Work took longer than its deadline.
+    #[error("timed out after {0} ms")]
+    Timeout(u64),
+    /// The service is shutting down and takes no new work.
+    #[error("shutting down")]
+    ShuttingDown,
     /// A JSON document (manifest, data row) is malformed.
     #[error("{context}: {source}")]
     Json {
@@ -57,7 +69,38 @@ pub enum Error {
 /// Shorthand used across the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whose fault an error is: the one taxonomy every transport maps from (HTTP statuses in
+/// `http::error`, exit codes and messages in the CLI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller's input; the message says what to change.
+    Input,
+    /// Too much at once or shutting down; retrying later can succeed.
+    Unavailable,
+    /// A model or artifact is missing, corrupt or failed to run.
+    Model,
+    /// A failure of ours.
+    Internal,
+}
+
 impl Error {
+    /// The kind of failure, for status codes and logs.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidInput(_) | Error::TooLarge(_) => ErrorKind::Input,
+            Error::Overloaded(_) | Error::Timeout(_) | Error::ShuttingDown => {
+                ErrorKind::Unavailable
+            }
+            Error::ModelMissing { .. }
+            | Error::HeadMissing(_)
+            | Error::Checksum { .. }
+            | Error::Tokenizer(_)
+            | Error::Candle(_)
+            | Error::Device(_) => ErrorKind::Model,
+            Error::Io { .. } | Error::Json { .. } | Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -3,7 +3,11 @@
 //! Layers, each with one job:
 //! - [`model`]: tokenizer, MiniLM encoder, classifier head, loading through the hf-hub cache.
 //! - [`analysis`]: backlog items, story parts and findings.
-//! - [`batching`]: the queue that packs requests into model batches and the worker owning the model.
+//! - [`batching`]: the one work-queue primitive, the classification queue that packs requests
+//!   into model batches, and the rewrite queue.
+//! - [`service`]: the scoring core every transport calls (text selection, cache, tokenizing,
+//!   queueing, analysis).
+//! - [`input`]: the one input layer: every item shape accepted, errors naming the field.
 //! - [`http`]: the axum router, handlers, request/response types and JSON errors.
 //! - [`train`]: datasets, the training loop, calibration and evaluation metrics.
 //! - [`config`]: the command-line and environment configuration.
@@ -14,7 +18,9 @@ pub mod batching;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod model;
+pub mod service;
 pub mod train;
 
 pub use error::{Error, Result};

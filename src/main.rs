@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         Command::EvalRewrite(c) => cli::eval_rewrite::run(&args.model, &c),
         Command::TrainRefine(c) => cli::train_refine::run(&args.model, &c),
         Command::Score(c) => cli::score::run(&args.model, &c),
+        Command::Lint(c) => cli::lint::run(&args.model, &c),
     };
     match result {
         Ok(code) => code,

@@ -203,3 +203,56 @@ fn an_endless_line_is_an_error_not_an_allocation() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stdin:1: line is longer"));
 }
+
+#[test]
+fn lint_annotates_findings_with_file_and_line_and_fails_as_asked() {
+    let dir = std::env::temp_dir().join(format!("storylens-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("backlog.txt");
+    std::fs::write(
+        &file,
+        "As a shopper, I want to save items to a wishlist so that I can buy them later\n\
+         As a developer, I want to create a database table for wishlist items\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = storylens(
+        &["lint", "--format", "github", "--fail-on", "warning", path],
+        None,
+    );
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let disguised = text
+        .lines()
+        .find(|l| l.contains("title=disguised-task"))
+        .unwrap_or_else(|| panic!("no disguised-task annotation:\n{text}"));
+    assert!(disguised.starts_with("::"), "{disguised}");
+    assert!(disguised.contains(",line=2,"), "{disguised}");
+    assert!(!text.contains("line=1,title=disguised-task"), "{text}");
+
+    let out = storylens(
+        &["lint", "--format", "sarif", "--fail-on", "never", path],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "disguised-task"
+        && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 2));
+
+    // Stdin works too, and an unreadable row fails the run whatever --fail-on says.
+    let out = storylens(
+        &["lint", "--format", "json", "--fail-on", "never", "-"],
+        Some(b"{\"title\": \"Let players pause the game\"}\n{\"title\": 5}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"], 1);
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "unreadable-row" && f["line"] == 2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use storylens::analysis::rewrite::fake::FakeRewriter;
-use storylens::batching::{BatchConfig, Batcher, GenerationQueue};
+use storylens::batching::{BatchConfig, Batcher, RewriteQueue};
 use storylens::http::{router, AppState, Limits};
 use storylens::model::fake::FakeModel;
 use storylens::model::Model;
@@ -58,11 +58,12 @@ fn app(s: Setup) -> Router {
             request_timeout: s.timeout,
             max_rewrite_items: 4,
             rewrite_timeout: s.timeout,
+            body_read_timeout: Duration::from_secs(5),
         },
         s.api_key.map(str::to_string),
         100,
     )
-    .with_rewrite_queue(Arc::new(GenerationQueue::new(s.max_queued_rewrites)));
+    .with_rewrite_queue(Arc::new(RewriteQueue::new(s.max_queued_rewrites)));
     if let Some(delay) = s.rewrite_delay {
         state.install_rewriter(Arc::new(FakeRewriter::with_delay(delay)), 1);
     }
@@ -629,4 +630,88 @@ async fn items_without_letters_are_invalid_and_bearer_is_case_insensitive() {
         ))
         .unwrap();
     assert_eq!(send(&keyed, req).await.0, StatusCode::OK);
+}
+
+/// Whether `value` fits `schema` (types, required fields, `oneOf`, `$ref`s into `doc`): the
+/// subset of JSON Schema our document uses.
+fn fits(doc: &Value, schema: &Value, value: &Value) -> Result<(), String> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap();
+        return fits(doc, &doc["components"]["schemas"][name], value);
+    }
+    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+        return if options.iter().any(|o| fits(doc, o, value).is_ok()) {
+            Ok(())
+        } else {
+            Err(format!("{value} fits no option of {schema}"))
+        };
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let actual = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let ok = types.is_empty()
+        || types.contains(&actual)
+        || (actual == "integer" && types.contains(&"number"));
+    if !ok {
+        return Err(format!("{value} is {actual}, schema wants {types:?}"));
+    }
+    if let (Some(props), Value::Object(obj)) = (schema.get("properties"), value) {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let req = req.as_str().unwrap();
+            if !obj.contains_key(req) {
+                return Err(format!("`{req}` missing from {value}"));
+            }
+        }
+        for (k, v) in obj {
+            if let Some(s) = props.get(k) {
+                fits(doc, s, v).map_err(|e| format!("{k}: {e}"))?;
+            }
+        }
+    }
+    if let (Some(items), Value::Array(a)) = (schema.get("items"), value) {
+        for v in a {
+            fits(doc, items, v)?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_documented_example_is_accepted_and_the_answer_fits_the_schema() {
+    let app = app(Setup::default());
+    let (_, _, doc) = send(
+        &app,
+        Request::get("/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let schemas = &doc["components"]["schemas"];
+    // Items are published as they are sent: no `{"Item": …}` wrappers.
+    let shapes = schemas["ItemInput"]["oneOf"].as_array().expect("oneOf");
+    assert_eq!(shapes.len(), 3);
+    assert!(schemas["OwnItem"]["properties"].get("title").is_some());
+    assert!(
+        schemas["JiraText"]["oneOf"].is_array(),
+        "Jira text: string or document"
+    );
+    let example = schemas["ClassifyRequest"]["example"].clone();
+    fits(&doc, &schemas["ClassifyRequest"], &example).unwrap();
+    let (status, _, v) = send(&app, post(example.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["results"].as_array().unwrap().len(), 4);
+    fits(&doc, &schemas["ClassifyResponse"], &v).unwrap();
+    // A wrong answer must not fit: the check can fail.
+    let mut broken = v.clone();
+    broken["results"][0]["label"] = json!(7);
+    assert!(fits(&doc, &schemas["ClassifyResponse"], &broken).is_err());
 }

@@ -290,3 +290,149 @@ fn rewrites_are_served_beside_classification_and_drained_on_shutdown() {
         "Create a database table for wishlist items"
     );
 }
+
+/// Label, confidence (4 places), quality and finding codes of one answer, whichever door gave it.
+fn answer(v: &Value) -> (String, String, u64, Vec<String>) {
+    let codes = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.get("code").unwrap_or(f).as_str().unwrap().to_string())
+        .collect();
+    (
+        v["label"].as_str().unwrap().to_string(),
+        format!("{:.4}", v["confidence"].as_f64().unwrap()),
+        v["quality"].as_u64().unwrap(),
+        codes,
+    )
+}
+
+#[test]
+fn the_same_item_gets_the_same_answer_through_every_door() {
+    let rows = [
+        json!({"id": "1", "title": "As a developer, I want to create a database table for wishlist items"}),
+        json!({"id": "2", "text": "Let shoppers filter search results by price"}),
+        json!({"number": 3, "title": "Export button does nothing", "body": "Clicking Export on Safari shows no dialog.\n\n```\nTypeError: x is undefined\n```"}),
+        json!({"key": "J-4", "fields": {"summary": "Migrate the orders table", "issuetype": {"name": "Story"},
+            "description": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Move it to the new schema before the release."}]}]}}}),
+    ];
+    let dir = std::env::temp_dir().join(format!("storylens-doors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("items.jsonl");
+    let jsonl: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(&file, &jsonl).unwrap();
+
+    let run = |args: &[&str]| -> Vec<Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_storylens"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let file_arg = file.to_str().unwrap();
+    let classify: Vec<_> = run(&["classify", "--input", file_arg])
+        .iter()
+        .map(answer)
+        .collect();
+    let score: Vec<_> = run(&["score", "--quiet", file_arg])
+        .iter()
+        .map(answer)
+        .collect();
+
+    let server = Server::start(&[]);
+    let client = reqwest::blocking::Client::new();
+    let v: Value = client
+        .post(server.url("/v1/classify"))
+        .json(&json!({"items": rows}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let http: Vec<_> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(answer)
+        .collect();
+    let streamed = client
+        .post(server.url("/v1/score"))
+        .header("content-type", "application/x-ndjson")
+        .body(jsonl)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let streamed: Vec<_> = streamed
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("summary").is_none())
+        .map(|v| answer(&v))
+        .collect();
+    assert_eq!(classify.len(), 4);
+    assert_eq!(classify[0].0, "task", "a disguised task: {classify:?}");
+    assert_eq!(classify[1].0, "story", "{classify:?}");
+    assert_eq!(classify, score, "classify vs score");
+    assert_eq!(classify, http, "classify vs /v1/classify");
+    assert_eq!(classify, streamed, "classify vs /v1/score");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn half_sent_requests_neither_stall_the_server_nor_its_shutdown() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let server = Server::start(&["--header-read-timeout", "1", "--max-connections", "32"]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    // More half-sent requests than the server takes connections.
+    let mut held: Vec<TcpStream> = (0..100)
+        .filter_map(|_| {
+            let mut s = TcpStream::connect(&addr).ok()?;
+            s.write_all(b"POST /v1/classify HTTP/1.1\r\nHost: x\r\n")
+                .ok()?;
+            Some(s)
+        })
+        .collect();
+    assert!(!held.is_empty());
+    // The header timeout frees their slots: /health answers while they are still held.
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let healthy = loop {
+        if let Ok(r) = client.get(server.url("/health")).send() {
+            break r.status() == 200;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(healthy, "/health never answered beside half-sent requests");
+    // The server closed a half-sent request instead of waiting on it for ever.
+    let s = &mut held[0];
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 256];
+    let closed = matches!(s.read(&mut buf), Ok(_));
+    assert!(closed, "a half-sent request was held open");
+    // A fresh half-sent request does not block shutdown.
+    let mut late = TcpStream::connect(&addr).unwrap();
+    late.write_all(b"GET /health HTTP/1.1\r\n").unwrap();
+    let started = Instant::now();
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "shutdown waited on a half-sent request"
+    );
+}

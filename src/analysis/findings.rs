@@ -144,6 +144,7 @@ lazy_regex!(
 );
 
 /// The analyser: stateless checks plus the implementation-term list.
+#[derive(Clone)]
 pub struct Analyzer {
     terms: Terms,
 }

@@ -11,6 +11,7 @@ use crate::{Error, Result};
 const BUILTIN: &str = include_str!("../../data/implementation-terms.txt");
 
 /// A compiled term list.
+#[derive(Clone)]
 pub struct Terms {
     re: Regex,
 }

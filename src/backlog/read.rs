@@ -163,53 +163,7 @@ fn jsonl_rows<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Result<Recor
 
 /// An item from a JSON object of any shape `/v1/classify` takes.
 pub fn object_record(v: &Value) -> std::result::Result<(Item, Option<String>), String> {
-    let o = v.as_object().ok_or("row is not a JSON object")?;
-    let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
-    let id = match o
-        .get("id")
-        .or_else(|| o.get("number"))
-        .or_else(|| o.get("key"))
-    {
-        Some(Value::String(x)) => Some(x.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    let fields = o.get("fields").and_then(Value::as_object);
-    let title = s("title")
-        .or_else(|| s("text"))
-        .or_else(|| s("summary"))
-        .or_else(|| {
-            fields
-                .and_then(|f| f.get("summary"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .ok_or("no `title`, `text` or `summary`")?;
-    if title.trim().is_empty() {
-        return Err("the title is empty".into());
-    }
-    let description = s("description").or_else(|| s("body")).or_else(|| {
-        fields
-            .and_then(|f| f.get("description"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    let labels = o.get("labels").and_then(Value::as_array).and_then(|ls| {
-        ls.iter()
-            .filter_map(|l| l.as_str().or_else(|| l.get("name").and_then(Value::as_str)))
-            .find(|l| super::tracker_label(l).is_some())
-            .map(str::to_string)
-    });
-    let tracker_type = s("type").or(s("issue_type")).or(labels);
-    Ok((
-        Item {
-            id,
-            title,
-            description,
-            acceptance_criteria: Vec::new(),
-        },
-        tracker_type,
-    ))
+    crate::input::parse_item(v, "row").map(|i| (i.item, i.tracker_type))
 }
 
 /// Walks a JSON array element by element on its own thread, handing rows over a small bounded

@@ -34,6 +34,41 @@ pub struct ScoredRow {
     pub rewrite: Option<String>,
 }
 
+impl ScoredRow {
+    /// The row of a scored item: one builder for the bulk scorer and `/v1/score`.
+    pub fn new(
+        file: Option<String>,
+        line: usize,
+        item: &crate::analysis::Item,
+        tracker_type: Option<String>,
+        scored: &crate::service::Scored,
+    ) -> Self {
+        let scores = scored.analysis.scores;
+        let label = scores.label();
+        Self {
+            file,
+            line,
+            id: item.id.clone(),
+            title: item.title.clone(),
+            label,
+            confidence: scores.confidence(),
+            quality: scored.analysis.quality,
+            findings: scored
+                .analysis
+                .findings
+                .iter()
+                .map(|f| f.code.as_str())
+                .collect(),
+            type_mismatch: tracker_type
+                .as_deref()
+                .and_then(super::tracker_label)
+                .is_some_and(|t| t != label),
+            tracker_type,
+            rewrite: None,
+        }
+    }
+}
+
 /// Items listed under "fix first".
 const WORST: usize = 20;
 

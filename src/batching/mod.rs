@@ -1,11 +1,14 @@
-//! Dynamic batching: a bounded queue packs items from many requests into model batches by token
-//! budget, and worker threads that own the model run them. Each item carries its own reply
-//! channel; an item whose caller has gone is dropped before it costs model time.
+//! Work queues. One primitive ([`queue::WorkQueue`]) admits, waits for room, skips jobs whose
+//! caller has gone, isolates failures and drains on shutdown; the classification queue packs
+//! items from many requests into model batches by token budget, and the rewrite queue runs
+//! refinements on their own threads.
 
 pub mod cache;
-pub mod generation;
+mod classify;
 mod pack;
-mod queue;
+pub mod queue;
+mod rewrite;
 
-pub use generation::GenerationQueue;
-pub use queue::{BatchConfig, Batcher, ItemResult, SubmitError};
+pub use classify::{BatchConfig, Batcher};
+pub use queue::{Done, Reply, SubmitError};
+pub use rewrite::{RewriteJob, RewriteQueue};

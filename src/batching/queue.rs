@@ -1,4 +1,10 @@
-//! The bounded queue and its model workers.
+//! The one work-queue primitive behind classification and refinement: bounded all-or-nothing
+//! admission, waiting for room without spinning, worker threads off the async runtime that
+//! skip jobs whose caller has gone, a panic or failure of a batch isolated to the job that
+//! caused it, and a drain of every admitted job on shutdown.
+//!
+//! What a batch is (many items packed by token budget, or one rewrite) belongs to the [`Work`];
+//! everything else lives here once.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -6,150 +12,249 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
-use super::pack;
-use crate::model::{Encoded, Model, Scores};
+/// What a queue runs: how it picks a batch from the waiting jobs, and how it runs one.
+pub trait Work: Send + Sync + 'static {
+    /// One unit of work (an encoded item, a rewrite request).
+    type Job: Send + 'static;
+    /// Its answer.
+    type Output: Send + 'static;
 
-/// Limits of the queue and its batches.
-#[derive(Debug, Clone)]
-pub struct BatchConfig {
-    /// Padded tokens (`longest item * items`) per model batch.
-    pub max_batch_tokens: usize,
-    /// Items per model batch.
-    pub max_batch_items: usize,
-    /// Items waiting at most; beyond this, submissions are refused.
-    pub max_queued_items: usize,
-    /// Worker threads, each running batches on the shared model.
-    pub workers: usize,
+    /// How many of the oldest jobs [`Work::pick`] looks at.
+    fn window(&self) -> usize;
+
+    /// Picks the next batch: indices into `waiting` (oldest first, never empty). Must include
+    /// index 0, so nothing starves.
+    fn pick(&self, waiting: &[&Self::Job]) -> Vec<usize>;
+
+    /// Runs a batch; one output per job, in order. Heavy: runs on the queue's own threads.
+    fn run(&self, batch: &[&Self::Job]) -> crate::Result<Vec<Self::Output>>;
 }
 
-/// What an item gets back.
+/// Metric names of one queue, so dashboards keep their series.
 #[derive(Debug, Clone, Copy)]
-pub struct ItemResult {
-    pub scores: Scores,
-    /// Time from submission until its batch started.
-    pub queue_time: Duration,
-    /// Time its batch spent in the model.
-    pub inference_time: Duration,
+pub struct QueueMetrics {
+    /// Gauge: jobs waiting.
+    pub depth: &'static str,
+    /// Counter: jobs skipped because their caller had gone.
+    pub dropped: &'static str,
+    /// Histogram: seconds from admission until the job's batch started.
+    pub wait_seconds: &'static str,
+    /// Histogram: seconds a batch ran.
+    pub run_seconds: &'static str,
 }
+
+/// A finished job with its timings.
+#[derive(Debug, Clone)]
+pub struct Done<O> {
+    pub output: O,
+    /// Time from admission until its batch started.
+    pub queue_time: Duration,
+    /// Time its batch ran.
+    pub run_time: Duration,
+}
+
+/// Where a job's answer arrives. Dropping it tells the queue to skip the job.
+pub type Reply<O> = oneshot::Receiver<crate::Result<Done<O>>>;
 
 /// Why a submission was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubmitError {
-    /// Admitting the items would exceed `max_queued_items`.
+    /// Admitting the jobs now would exceed the capacity; retrying later can succeed.
     #[error("queue full: {queued} items waiting, limit {limit}")]
     QueueFull { queued: usize, limit: usize },
-    /// The batcher is shutting down.
+    /// More jobs than the queue can ever hold at once; retrying cannot succeed.
+    #[error("{jobs} items exceed the queue's capacity of {limit}")]
+    TooLarge { jobs: usize, limit: usize },
+    /// The queue is shutting down.
     #[error("shutting down")]
     Stopped,
 }
 
-type Reply = oneshot::Sender<Result<ItemResult, String>>;
-
-struct Entry {
-    encoded: Encoded,
-    reply: Reply,
-    enqueued: Instant,
+impl From<SubmitError> for crate::Error {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::QueueFull { .. } => crate::Error::Overloaded(e.to_string()),
+            SubmitError::TooLarge { .. } => {
+                crate::Error::TooLarge(format!("{e}; send fewer per request"))
+            }
+            SubmitError::Stopped => crate::Error::ShuttingDown,
+        }
+    }
 }
 
-#[derive(Default)]
-struct State {
-    entries: VecDeque<Entry>,
+struct Entry<J, O> {
+    job: J,
+    reply: oneshot::Sender<crate::Result<Done<O>>>,
+    admitted: Instant,
+}
+
+struct State<J, O> {
+    entries: VecDeque<Entry<J, O>>,
     stopping: bool,
 }
 
-struct Shared {
-    state: Mutex<State>,
+struct Shared<J, O> {
+    state: Mutex<State<J, O>>,
+    /// Workers wait here for jobs.
     wake: Condvar,
-    cfg: BatchConfig,
+    /// Blocking submitters wait here for room.
+    room: Condvar,
+    /// Async submitters wait here for room.
+    room_async: Notify,
+    capacity: usize,
+    metrics: QueueMetrics,
 }
 
-/// The dynamic batcher. Cheap to share behind an `Arc`.
-pub struct Batcher {
-    shared: Arc<Shared>,
+/// A bounded queue of `W::Job`s and the threads that run them. Cheap to share behind an `Arc`.
+pub struct WorkQueue<W: Work> {
+    shared: Arc<Shared<W::Job, W::Output>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
-/// How far past the oldest entry the packer looks for items of similar length.
-const WINDOW_FACTOR: usize = 4;
-
-impl Batcher {
-    /// A batcher with no workers yet: submissions wait until [`Batcher::start`].
-    pub fn new(cfg: BatchConfig) -> Self {
+impl<W: Work> WorkQueue<W> {
+    /// A queue admitting at most `capacity` waiting jobs; none run until [`WorkQueue::start`].
+    pub fn new(capacity: usize, metrics: QueueMetrics) -> Self {
         Self {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
+                state: Mutex::new(State {
+                    entries: VecDeque::new(),
+                    stopping: false,
+                }),
                 wake: Condvar::new(),
-                cfg,
+                room: Condvar::new(),
+                room_async: Notify::new(),
+                capacity,
+                metrics,
             }),
             workers: Mutex::new(Vec::new()),
         }
     }
 
-    /// The configured limits.
-    pub fn config(&self) -> &BatchConfig {
-        &self.shared.cfg
-    }
-
-    /// Starts the worker threads on `model`.
-    pub fn start(&self, model: Arc<dyn Model>) {
+    /// Starts `threads` workers (at least one) named `name-N`, all running `work`.
+    pub fn start(&self, work: Arc<W>, threads: usize, name: &str) {
         let mut workers = self.workers.lock().expect("workers lock");
-        for n in 0..self.shared.cfg.workers.max(1) {
-            let shared = Arc::clone(&self.shared);
-            let model = Arc::clone(&model);
+        for n in 0..threads.max(1) {
+            let (shared, work) = (Arc::clone(&self.shared), Arc::clone(&work));
             let handle = std::thread::Builder::new()
-                .name(format!("storylens-model-{n}"))
-                .spawn(move || worker(&shared, model.as_ref()))
-                .expect("spawn model worker");
+                .name(format!("{name}-{n}"))
+                .spawn(move || worker(&shared, work.as_ref()))
+                .expect("spawn queue worker");
             workers.push(handle);
         }
     }
 
-    /// Items waiting for a batch.
+    /// The most jobs that can wait at once.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity
+    }
+
+    /// Jobs waiting.
     pub fn queued(&self) -> usize {
         self.shared.state.lock().expect("queue lock").entries.len()
     }
 
-    /// Queues all items of one request, or none of them: returns one receiver per item, in order.
-    pub fn submit(
+    /// Admits all jobs or none, at once: one reply per job, in order.
+    pub fn submit(&self, jobs: Vec<W::Job>) -> Result<Vec<Reply<W::Output>>, SubmitError> {
+        self.try_submit(jobs).map_err(|(e, _)| e)
+    }
+
+    /// Like [`WorkQueue::submit`], but waits for room while the queue is full (dropping the
+    /// future stops the wait). Refuses at once what could never fit.
+    pub async fn submit_when_room(
         &self,
-        items: Vec<Encoded>,
-    ) -> Result<Vec<oneshot::Receiver<Result<ItemResult, String>>>, SubmitError> {
+        mut jobs: Vec<W::Job>,
+    ) -> Result<Vec<Reply<W::Output>>, SubmitError> {
+        loop {
+            // Registered before trying, so a worker making room in between is not missed.
+            let room = self.shared.room_async.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            match self.try_submit(jobs) {
+                Err((SubmitError::QueueFull { .. }, back)) => {
+                    jobs = back;
+                    room.await;
+                }
+                other => return other.map_err(|(e, _)| e),
+            }
+        }
+    }
+
+    /// Like [`WorkQueue::submit_when_room`], for threads outside the async runtime.
+    pub fn submit_blocking(&self, jobs: Vec<W::Job>) -> Result<Vec<Reply<W::Output>>, SubmitError> {
         let mut state = self.shared.state.lock().expect("queue lock");
+        loop {
+            self.admissible(&state, jobs.len())?;
+            if state.entries.len() + jobs.len() <= self.shared.capacity {
+                return Ok(self.admit(state, jobs));
+            }
+            state = self.shared.room.wait(state).expect("queue lock");
+        }
+    }
+
+    fn try_submit(
+        &self,
+        jobs: Vec<W::Job>,
+    ) -> Result<Vec<Reply<W::Output>>, (SubmitError, Vec<W::Job>)> {
+        let state = self.shared.state.lock().expect("queue lock");
+        if let Err(e) = self.admissible(&state, jobs.len()) {
+            return Err((e, jobs));
+        }
+        if state.entries.len() + jobs.len() > self.shared.capacity {
+            let e = SubmitError::QueueFull {
+                queued: state.entries.len(),
+                limit: self.shared.capacity,
+            };
+            return Err((e, jobs));
+        }
+        Ok(self.admit(state, jobs))
+    }
+
+    /// Refusals that waiting cannot cure.
+    fn admissible(&self, state: &State<W::Job, W::Output>, jobs: usize) -> Result<(), SubmitError> {
         if state.stopping {
             return Err(SubmitError::Stopped);
         }
-        let limit = self.shared.cfg.max_queued_items;
-        if state.entries.len() + items.len() > limit {
-            return Err(SubmitError::QueueFull {
-                queued: state.entries.len(),
-                limit,
+        if jobs > self.shared.capacity {
+            return Err(SubmitError::TooLarge {
+                jobs,
+                limit: self.shared.capacity,
             });
         }
+        Ok(())
+    }
+
+    fn admit(
+        &self,
+        mut state: std::sync::MutexGuard<'_, State<W::Job, W::Output>>,
+        jobs: Vec<W::Job>,
+    ) -> Vec<Reply<W::Output>> {
         let now = Instant::now();
-        let receivers = items
+        let replies = jobs
             .into_iter()
-            .map(|encoded| {
+            .map(|job| {
                 let (reply, rx) = oneshot::channel();
                 state.entries.push_back(Entry {
-                    encoded,
+                    job,
                     reply,
-                    enqueued: now,
+                    admitted: now,
                 });
                 rx
             })
             .collect();
-        metrics::gauge!("storylens_queue_depth").set(state.entries.len() as f64);
+        metrics::gauge!(self.shared.metrics.depth).set(state.entries.len() as f64);
         drop(state);
         self.shared.wake.notify_all();
-        Ok(receivers)
+        replies
     }
 
-    /// Stops taking submissions, lets the workers finish everything queued, and joins them.
+    /// Stops admitting, lets the workers answer every admitted job, and joins them.
     pub fn shutdown(&self) {
         self.shared.state.lock().expect("queue lock").stopping = true;
         self.shared.wake.notify_all();
+        self.shared.room.notify_all();
+        self.shared.room_async.notify_waiters();
         let handles: Vec<_> = self
             .workers
             .lock()
@@ -162,13 +267,13 @@ impl Batcher {
     }
 }
 
-impl Drop for Batcher {
+impl<W: Work> Drop for WorkQueue<W> {
     fn drop(&mut self) {
         self.shutdown();
     }
 }
 
-fn worker(shared: &Shared, model: &dyn Model) {
+fn worker<W: Work>(shared: &Shared<W::Job, W::Output>, work: &W) {
     loop {
         let batch = {
             let mut state = shared.state.lock().expect("queue lock");
@@ -178,7 +283,7 @@ fn worker(shared: &Shared, model: &dyn Model) {
                 state.entries.retain(|e| !e.reply.is_closed());
                 let dropped = before - state.entries.len();
                 if dropped > 0 {
-                    metrics::counter!("storylens_items_dropped_total").increment(dropped as u64);
+                    metrics::counter!(shared.metrics.dropped).increment(dropped as u64);
                 }
                 if !state.entries.is_empty() {
                     break;
@@ -188,65 +293,275 @@ fn worker(shared: &Shared, model: &dyn Model) {
                 }
                 state = shared.wake.wait(state).expect("queue lock");
             }
-            let window = state
-                .entries
-                .len()
-                .min(shared.cfg.max_batch_items * WINDOW_FACTOR);
-            let lens: Vec<usize> = state
-                .entries
-                .iter()
-                .take(window)
-                .map(|e| e.encoded.len())
-                .collect();
-            let mut picked = pack::pick(
-                &lens,
-                shared.cfg.max_batch_items,
-                shared.cfg.max_batch_tokens,
-            );
+            let window = state.entries.len().min(work.window().max(1));
+            let waiting: Vec<&W::Job> = state.entries.iter().take(window).map(|e| &e.job).collect();
+            let mut picked = work.pick(&waiting);
+            picked.retain(|&i| i < window);
             picked.sort_unstable_by(|a, b| b.cmp(a));
-            let batch: Vec<Entry> = picked
+            picked.dedup();
+            if picked.is_empty() {
+                picked.push(0);
+            }
+            // Removed from the back first, so the indices stay valid; then oldest first again.
+            let mut batch: Vec<Entry<W::Job, W::Output>> = picked
                 .into_iter()
                 .filter_map(|i| state.entries.remove(i))
                 .collect();
-            metrics::gauge!("storylens_queue_depth").set(state.entries.len() as f64);
+            batch.reverse();
+            metrics::gauge!(shared.metrics.depth).set(state.entries.len() as f64);
             batch
         };
-        run_batch(model, batch);
+        shared.room.notify_all();
+        shared.room_async.notify_waiters();
+        run_batch(shared, work, batch);
     }
 }
 
-fn run_batch(model: &dyn Model, batch: Vec<Entry>) {
+/// Runs `work` on `jobs`, turning a panic into an error.
+fn run_guarded<W: Work>(work: &W, jobs: &[&W::Job]) -> crate::Result<Vec<W::Output>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| work.run(jobs))) {
+        Ok(Ok(out)) if out.len() == jobs.len() => Ok(out),
+        Ok(Ok(_)) => Err(crate::Error::Internal(
+            "a batch returned the wrong number of results".into(),
+        )),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(crate::Error::Internal("a batch panicked".into())),
+    }
+}
+
+fn run_batch<W: Work>(
+    shared: &Shared<W::Job, W::Output>,
+    work: &W,
+    batch: Vec<Entry<W::Job, W::Output>>,
+) {
     let started = Instant::now();
-    let refs: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
-    let longest = refs.iter().map(|e| e.len()).max().unwrap_or(0);
-    metrics::histogram!("storylens_batch_size").record(refs.len() as f64);
-    metrics::histogram!("storylens_batch_tokens").record((longest * refs.len()) as f64);
-    // A panic inside the model must fail this batch, not kill the worker and strand the queue.
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| model.predict(&refs)))
-        .unwrap_or_else(|_| Err(crate::Error::Internal("model panicked".into())));
-    let inference_time = started.elapsed();
-    metrics::histogram!("storylens_inference_time_seconds").record(inference_time.as_secs_f64());
-    match outcome {
-        Ok(scores) if scores.len() == batch.len() => {
-            for (entry, scores) in batch.into_iter().zip(scores) {
-                let queue_time = started.duration_since(entry.enqueued);
-                metrics::histogram!("storylens_queue_time_seconds")
-                    .record(queue_time.as_secs_f64());
-                let _ = entry.reply.send(Ok(ItemResult {
-                    scores,
-                    queue_time,
-                    inference_time,
-                }));
-            }
+    let jobs: Vec<&W::Job> = batch.iter().map(|e| &e.job).collect();
+    let outcome = run_guarded(work, &jobs);
+    let run_time = started.elapsed();
+    metrics::histogram!(shared.metrics.run_seconds).record(run_time.as_secs_f64());
+    let outputs: Vec<crate::Result<W::Output>> = match outcome {
+        Ok(out) => out.into_iter().map(Ok).collect(),
+        // One bad job must not fail its neighbours: run each alone to find it.
+        Err(e) if jobs.len() > 1 => {
+            tracing::warn!(jobs = jobs.len(), error = %e, "batch failed; running its jobs one by one");
+            jobs.iter()
+                .map(|job| run_guarded(work, std::slice::from_ref(job)).map(|mut o| o.remove(0)))
+                .collect()
         }
-        Ok(_) => fail_all(batch, "model returned the wrong number of results"),
-        Err(e) => fail_all(batch, &e.to_string()),
+        Err(e) => vec![Err(e)],
+    };
+    for (entry, output) in batch.into_iter().zip(outputs) {
+        let queue_time = started.duration_since(entry.admitted);
+        metrics::histogram!(shared.metrics.wait_seconds).record(queue_time.as_secs_f64());
+        if let Err(e) = &output {
+            tracing::error!(error = %e, "job failed");
+        }
+        let _ = entry.reply.send(output.map(|output| Done {
+            output,
+            queue_time,
+            run_time,
+        }));
     }
 }
 
-fn fail_all(batch: Vec<Entry>, message: &str) {
-    tracing::error!(items = batch.len(), error = message, "batch failed");
-    for entry in batch {
-        let _ = entry.reply.send(Err(message.to_string()));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const METRICS: QueueMetrics = QueueMetrics {
+        depth: "test_queue_depth",
+        dropped: "test_queue_dropped_total",
+        wait_seconds: "test_queue_wait_seconds",
+        run_seconds: "test_queue_run_seconds",
+    };
+
+    /// Doubles numbers in batches of up to `batch`; 13 fails, 99 panics; a gate holds runs.
+    struct Doubler {
+        batch: usize,
+        runs: AtomicUsize,
+        gate: Mutex<()>,
+    }
+
+    impl Doubler {
+        fn new(batch: usize) -> Arc<Self> {
+            Arc::new(Self {
+                batch,
+                runs: AtomicUsize::new(0),
+                gate: Mutex::new(()),
+            })
+        }
+    }
+
+    impl Work for Doubler {
+        type Job = u32;
+        type Output = u32;
+        fn window(&self) -> usize {
+            self.batch * 2
+        }
+        fn pick(&self, waiting: &[&u32]) -> Vec<usize> {
+            (0..waiting.len().min(self.batch)).collect()
+        }
+        fn run(&self, batch: &[&u32]) -> crate::Result<Vec<u32>> {
+            // A panic below poisons the gate; later runs still pass it.
+            let _held = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            if batch.iter().any(|&&j| j == 99) {
+                panic!("ninety-nine");
+            }
+            if batch.iter().any(|&&j| j == 13) {
+                return Err(crate::Error::InvalidInput("thirteen".into()));
+            }
+            Ok(batch.iter().map(|&&j| j * 2).collect())
+        }
+    }
+
+    fn answers(replies: Vec<Reply<u32>>) -> Vec<Result<u32, String>> {
+        replies
+            .into_iter()
+            .map(|r| {
+                r.blocking_recv()
+                    .expect("answered")
+                    .map(|d| d.output)
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn answers_every_job_in_order() {
+        let q = WorkQueue::new(100, METRICS);
+        q.start(Doubler::new(4), 2, "t");
+        let replies = q.submit((1..=10).collect()).unwrap();
+        let got = answers(replies);
+        assert_eq!(got, (1..=10).map(|j| Ok(j * 2)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn admission_is_all_or_nothing_and_too_large_is_told_apart() {
+        let q: WorkQueue<Doubler> = WorkQueue::new(3, METRICS);
+        let held = q.submit(vec![1, 2]).unwrap();
+        assert_eq!(
+            q.submit(vec![3, 4]).unwrap_err(),
+            SubmitError::QueueFull {
+                queued: 2,
+                limit: 3
+            }
+        );
+        assert_eq!(q.queued(), 2, "nothing of a refused request is admitted");
+        assert_eq!(
+            q.submit(vec![1, 2, 3, 4]).unwrap_err(),
+            SubmitError::TooLarge { jobs: 4, limit: 3 }
+        );
+        drop(held);
+    }
+
+    #[test]
+    fn a_failing_or_panicking_job_fails_alone() {
+        let q = WorkQueue::new(100, METRICS);
+        let work = Doubler::new(8);
+        // Held until all jobs are queued, so they share one batch.
+        let gate = work.gate.lock().unwrap();
+        q.start(Arc::clone(&work), 1, "t");
+        let first = q.submit(vec![0]).unwrap();
+        let replies = q.submit(vec![1, 13, 3, 99, 5]).unwrap();
+        drop(gate);
+        let _ = answers(first);
+        let got = answers(replies);
+        assert_eq!(got[0], Ok(2));
+        assert_eq!(got[1], Err("thirteen".to_string()));
+        assert_eq!(got[2], Ok(6));
+        assert!(got[3].as_ref().unwrap_err().contains("panicked"));
+        assert_eq!(got[4], Ok(10));
+        // The worker survived the panic.
+        assert_eq!(answers(q.submit(vec![7]).unwrap()), vec![Ok(14)]);
+    }
+
+    #[test]
+    fn jobs_of_callers_that_left_are_skipped() {
+        let q = WorkQueue::new(100, METRICS);
+        let work = Doubler::new(1);
+        let gate = work.gate.lock().unwrap();
+        q.start(Arc::clone(&work), 1, "t");
+        let busy = q.submit(vec![1]).unwrap();
+        // Wait until the worker holds the first job, so the next ones stay queued.
+        while q.queued() > 0 {
+            std::thread::yield_now();
+        }
+        drop(q.submit(vec![2, 3, 4]).unwrap());
+        let kept = q.submit(vec![5]).unwrap();
+        drop(gate);
+        assert_eq!(answers(busy), vec![Ok(2)]);
+        assert_eq!(answers(kept), vec![Ok(10)]);
+        assert_eq!(
+            work.runs.load(Ordering::SeqCst),
+            2,
+            "dropped jobs never ran"
+        );
+    }
+
+    #[test]
+    fn a_blocking_submitter_waits_for_room_then_gets_in() {
+        let q = Arc::new(WorkQueue::new(2, METRICS));
+        let work = Doubler::new(1);
+        let gate = work.gate.lock().unwrap();
+        q.start(Arc::clone(&work), 1, "t");
+        let first = q.submit(vec![1, 2]).unwrap();
+        let waiter = {
+            let q = Arc::clone(&q);
+            std::thread::spawn(move || answers(q.submit_blocking(vec![3, 4]).unwrap()))
+        };
+        drop(gate);
+        assert_eq!(answers(first), vec![Ok(2), Ok(4)]);
+        assert_eq!(waiter.join().unwrap(), vec![Ok(6), Ok(8)]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_async_submitter_waits_for_room_without_spinning() {
+        let q = Arc::new(WorkQueue::new(2, METRICS));
+        let work = Doubler::new(1);
+        q.start(Arc::clone(&work), 1, "t");
+        let gate = work.gate.lock().unwrap();
+        let first = q.submit(vec![1, 2]).unwrap();
+        let waiter = {
+            let q = Arc::clone(&q);
+            tokio::spawn(async move { q.submit_when_room(vec![3, 4]).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "waits while the queue is full");
+        drop(gate);
+        let replies = waiter.await.unwrap().unwrap();
+        let mut got = Vec::new();
+        for r in first.into_iter().chain(replies) {
+            got.push(r.await.unwrap().unwrap().output);
+        }
+        assert_eq!(got, vec![2, 4, 6, 8]);
+        assert_eq!(
+            q.submit_when_room(vec![1, 2, 3]).await.unwrap_err(),
+            SubmitError::TooLarge { jobs: 3, limit: 2 }
+        );
+    }
+
+    #[test]
+    fn shutdown_answers_every_admitted_job_then_refuses() {
+        let q = WorkQueue::new(100, METRICS);
+        let work = Doubler::new(2);
+        let gate = work.gate.lock().unwrap();
+        q.start(Arc::clone(&work), 1, "t");
+        let replies = q.submit((1..=6).collect()).unwrap();
+        let stopper = std::thread::spawn({
+            let q = Arc::new(q);
+            let q2 = Arc::clone(&q);
+            move || {
+                q2.shutdown();
+                q2.submit(vec![1]).unwrap_err()
+            }
+        });
+        drop(gate);
+        assert_eq!(
+            answers(replies),
+            (1..=6).map(|j| Ok(j * 2)).collect::<Vec<_>>()
+        );
+        assert_eq!(stopper.join().unwrap(), SubmitError::Stopped);
     }
 }

@@ -4,32 +4,19 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use storylens::analysis::{Analyzer, ClassifyResult, Item};
+use std::sync::Arc;
+
+use storylens::analysis::{ClassifyResult, Item};
 use storylens::config::{ClassifyArgs, ModelArgs, OutputFormat};
-use storylens::model::Model;
+use storylens::service::Scorer;
 
 /// One input item with where it came from, for error messages.
 struct Input {
     /// "item 3", "line 12", "input.jsonl:7".
     origin: String,
     item: Item,
-}
-
-/// A JSONL input row: `text` or `title` (+ `description`), optional `id`.
-#[derive(Deserialize)]
-struct Row {
-    #[serde(default)]
-    id: Option<serde_json::Value>,
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    acceptance_criteria: Vec<String>,
 }
 
 /// One result line: the item's text, then the report every interface gives.
@@ -42,13 +29,17 @@ pub struct Output<'a> {
 
 pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
-    let model = super::load_classifier(model_args)?;
-    let analyzer = model_args.analyzer()?;
+    let scorer = Scorer::standalone(
+        Arc::new(super::load_classifier(model_args)?),
+        model_args.analyzer()?,
+        model_args.text_policy(),
+        args.batch_size,
+    );
     let mut printer = Printer::new(args.format);
     let mut failed = 0usize;
     let mut batch: Vec<Input> = Vec::with_capacity(args.batch_size);
     let flush = |batch: &mut Vec<Input>, printer: &mut Printer| -> anyhow::Result<usize> {
-        let errors = classify_batch(&model, &analyzer, batch, printer)?;
+        let errors = classify_batch(&scorer, batch, printer)?;
         batch.clear();
         Ok(errors)
     };
@@ -122,51 +113,33 @@ pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCo
 }
 
 fn parse_row(line: &str) -> anyhow::Result<Item> {
-    let row: Row = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("invalid JSON: {e}"))?;
-    let title = row
-        .title
-        .or(row.text)
-        .ok_or_else(|| anyhow::anyhow!("row has neither `text` nor `title`"))?;
-    let id = row.id.map(|v| match v {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    });
-    Ok(Item {
-        id,
-        title,
-        description: row.description,
-        acceptance_criteria: row.acceptance_criteria,
-    })
+    let v: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| anyhow::anyhow!("invalid JSON: {e}"))?;
+    storylens::input::parse_item(&v, "row")
+        .map(|i| i.item)
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 /// Classifies a batch, printing results in order; returns how many items were in error.
 fn classify_batch(
-    model: &dyn Model,
-    analyzer: &Analyzer,
+    scorer: &Scorer,
     batch: &[Input],
     printer: &mut Printer,
 ) -> anyhow::Result<usize> {
+    let items: Vec<Item> = batch.iter().map(|i| i.item.clone()).collect();
+    let scoring = scorer.score_blocking(&items)?;
     let mut errors = 0;
-    let mut encoded = Vec::with_capacity(batch.len());
-    for input in batch {
-        match model.tokenize(&input.item.model_text()) {
-            Ok(e) => encoded.push(Some(e)),
+    for (input, outcome) in batch.iter().zip(scoring.results) {
+        match outcome {
+            Ok(scored) => printer.print(&Output {
+                text: &input.item.title,
+                result: scored.result(input.item.id.clone()),
+            })?,
             Err(e) => {
                 eprintln!("error: {}: {e}", input.origin);
                 errors += 1;
-                encoded.push(None);
             }
         }
-    }
-    let refs: Vec<_> = encoded.iter().flatten().collect();
-    let mut scores = model.predict(&refs)?.into_iter();
-    for (input, enc) in batch.iter().zip(&encoded) {
-        let Some(enc) = enc else { continue };
-        let analysis = analyzer.analyze(&input.item, scores.next().expect("one score per item"));
-        printer.print(&Output {
-            text: &input.item.title,
-            result: ClassifyResult::new(input.item.id.clone(), enc.truncated, analysis),
-        })?;
     }
     Ok(errors)
 }

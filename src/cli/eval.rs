@@ -5,16 +5,35 @@ use std::process::ExitCode;
 use storylens::analysis::{Analysis, Analyzer, Code, Item};
 use storylens::config::{EvalArgs, ModelArgs};
 use storylens::model::{Label, Model};
+use storylens::service::Scorer;
 use storylens::train::{dataset, Metrics};
 
 pub fn run(model_args: &ModelArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let rows = dataset::read_jsonl(&args.data)?;
     anyhow::ensure!(!rows.is_empty(), "{} has no rows", args.data.display());
-    let model = super::load_classifier(model_args)?;
     let analyzer = model_args.analyzer()?;
+    // The same core every other door uses, so the figures are the ones users get.
+    let scorer = Scorer::standalone(
+        std::sync::Arc::new(super::load_classifier(model_args)?),
+        analyzer.clone(),
+        model_args.text_policy(),
+        storylens::config::defaults::SCORE_BATCH_SIZE,
+    );
     let started = std::time::Instant::now();
-    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-    let scores = model.classify(&texts)?;
+    let items: Vec<Item> = rows
+        .iter()
+        .map(|r| Item::from_text(r.text.clone()))
+        .collect();
+    let scores = scorer
+        .score_blocking(&items)?
+        .results
+        .into_iter()
+        .zip(&rows)
+        .map(|(r, row)| {
+            r.map(|s| (s.scores, s.truncated))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", row.text))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let elapsed = started.elapsed();
     let (metrics, findings) = evaluate_scored(&analyzer, &rows, &scores);
     let detail = details(&analyzer, &rows, &scores);

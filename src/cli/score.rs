@@ -12,12 +12,13 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use storylens::analysis::rewrite::{Disposition, RewriteEngine, Rewriter};
-use storylens::analysis::Analyzer;
+use storylens::analysis::Item;
 use storylens::backlog::read::{self, ReadOptions};
 use storylens::backlog::report::{ScoredRow, Summary};
-use storylens::backlog::{tracker_label, Record, RowError};
+use storylens::backlog::{Record, RowError};
 use storylens::config::{ModelArgs, ScoreArgs};
 use storylens::model::{Label, Model};
+use storylens::service::Scorer;
 
 /// Where scored rows go.
 enum Sink {
@@ -122,7 +123,12 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     } else {
         (Arc::new(super::load_classifier(model_args)?), None)
     };
-    let analyzer = model_args.analyzer()?;
+    let scorer = Scorer::standalone(
+        model,
+        model_args.analyzer()?,
+        model_args.text_policy(),
+        args.batch_size,
+    );
     let mut sink = Sink::open(args.out.as_deref())?;
     let mut summary = Summary::default();
     let started = Instant::now();
@@ -171,14 +177,11 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
                 }
             }
             let ctx = Ctx {
-                model: &model,
-                analyzer: &analyzer,
+                scorer: &scorer,
                 rewriter: rewriter.as_ref(),
                 file: &name,
-                description_chars: args.description_chars,
-                short_title_words: args.short_title_words,
             };
-            for row in score(&ctx, records)? {
+            for row in score(&ctx, records, &mut summary)? {
                 sink.write(&row)?;
                 summary.add(&row);
             }
@@ -248,45 +251,39 @@ fn progress_bar(total_bytes: u64, quiet: bool) -> ProgressBar {
 
 /// What scoring a batch needs.
 struct Ctx<'a> {
-    model: &'a Arc<dyn Model>,
-    analyzer: &'a Analyzer,
+    scorer: &'a Scorer,
     rewriter: Option<&'a Rewriter>,
     file: &'a str,
-    description_chars: usize,
-    short_title_words: usize,
 }
 
-fn score(ctx: &Ctx<'_>, records: Vec<Record>) -> anyhow::Result<Vec<ScoredRow>> {
-    let Ctx {
-        model,
-        analyzer,
-        rewriter,
-        file,
-        description_chars,
-        short_title_words,
-    } = *ctx;
-    let texts: Vec<String> = records
-        .iter()
-        .map(|r| {
-            let short = r.item.title.split_whitespace().count() < short_title_words;
-            r.item
-                .model_text_with(if short { description_chars } else { 0 })
-        })
-        .collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let scored = model.classify(&refs)?;
+/// Scores a batch into rows; an item that cannot be scored is counted as an error, by line.
+fn score(
+    ctx: &Ctx<'_>,
+    records: Vec<Record>,
+    summary: &mut Summary,
+) -> anyhow::Result<Vec<ScoredRow>> {
+    let items: Vec<Item> = records.iter().map(|r| r.item.clone()).collect();
+    let scoring = ctx.scorer.score_blocking(&items)?;
     let mut out = Vec::with_capacity(records.len());
-    for (rec, (scores, _)) in records.into_iter().zip(scored) {
-        let analysis = analyzer.analyze(&rec.item, scores);
-        let label = analysis.scores.label();
-        let type_mismatch = rec
-            .tracker_type
-            .as_deref()
-            .and_then(tracker_label)
-            .is_some_and(|t| t != label);
-        let rewrite = match (rewriter, label) {
+    for (rec, outcome) in records.into_iter().zip(scoring.results) {
+        let scored = match outcome {
+            Ok(s) => s,
+            Err(e) => {
+                summary.add_error();
+                eprintln!("{}:{}: {e}", ctx.file, rec.line);
+                continue;
+            }
+        };
+        let mut row = ScoredRow::new(
+            Some(ctx.file.to_string()),
+            rec.line,
+            &rec.item,
+            rec.tracker_type.clone(),
+            &scored,
+        );
+        if let (Some(r), Label::Task) = (ctx.rewriter, row.label) {
             // A refinement error is kept in the row, never dropped.
-            (Some(r), Label::Task) => Some(match r.rewrite(&rec.item, None) {
+            row.rewrite = Some(match r.rewrite(&rec.item, None) {
                 Ok(d) => match (&d.story, &d.task) {
                     (Some(s), _) if d.disposition != Disposition::AlreadyStory => {
                         format!("{}: {s}", d.disposition.as_str())
@@ -295,25 +292,12 @@ fn score(ctx: &Ctx<'_>, records: Vec<Record>) -> anyhow::Result<Vec<ScoredRow>> 
                     _ => d.disposition.as_str().to_string(),
                 },
                 Err(e) => {
-                    eprintln!("{file}:{}: refinement failed: {e}", rec.line);
+                    eprintln!("{}:{}: refinement failed: {e}", ctx.file, rec.line);
                     format!("error: {e}")
                 }
-            }),
-            _ => None,
-        };
-        out.push(ScoredRow {
-            file: Some(file.to_string()),
-            line: rec.line,
-            id: rec.item.id.clone(),
-            title: rec.item.title.clone(),
-            label,
-            confidence: analysis.scores.confidence(),
-            quality: analysis.quality,
-            findings: analysis.findings.iter().map(|f| f.code.as_str()).collect(),
-            tracker_type: rec.tracker_type,
-            type_mismatch,
-            rewrite,
-        });
+            });
+        }
+        out.push(row);
     }
     Ok(out)
 }

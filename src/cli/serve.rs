@@ -10,20 +10,7 @@ use storylens::http::ServeArgs;
 use storylens::model::{Classifier, Model};
 
 pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.max_batch_items > 0,
-        "--max-batch-items must be at least 1"
-    );
-    anyhow::ensure!(
-        args.max_items_per_request > 0,
-        "--max-items-per-request must be at least 1"
-    );
-    if let Some(key) = &args.api_key {
-        anyhow::ensure!(
-            !key.trim().is_empty(),
-            "--api-key (or STORYLENS_API_KEY) is set but empty; an empty key would turn authentication off. Unset it to run without a key"
-        );
-    }
+    args.validate().map_err(anyhow::Error::msg)?;
     let opts = model_args.classifier_options()?;
     // The async runtime only moves bytes; the model has its own threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -49,6 +36,7 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
     runtime.block_on(storylens::http::server::serve(
         args,
         analyzer,
+        model_args.text_policy(),
         move || {
             let c = Arc::new(Classifier::load(&opts)?);
             let _ = loaded.set(Arc::clone(&c));

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Rewrites are turned off or the generator is still loading.
     #[error("rewrites are not available: the generator is loading or the server runs with --rewrite-workers 0")]
     RewriteUnavailable,
+    /// The client stopped sending its body.
+    #[error("the request body stalled; send it without pauses")]
+    BodyTimeout,
     /// The request took longer than the configured timeout.
     #[error("request timed out after {0} ms")]
     Timeout(u64),
@@ -47,6 +50,29 @@ pub enum ApiError {
     /// A failure of ours.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The one mapping from the library's errors to API errors: input problems are the client's
+/// (4xx), capacity and shutdown are retryable (429/503), model and internal failures are 500
+/// with the details kept for the log.
+impl From<crate::Error> for ApiError {
+    fn from(e: crate::Error) -> Self {
+        use crate::error::ErrorKind;
+        match e {
+            crate::Error::InvalidInput(m) => ApiError::InvalidField(m),
+            crate::Error::TooLarge(m) => ApiError::TooLarge(m),
+            crate::Error::Overloaded(m) => ApiError::Overloaded(m, 1),
+            crate::Error::Timeout(ms) => ApiError::Timeout(ms),
+            crate::Error::ShuttingDown => ApiError::ShuttingDown,
+            other => {
+                let kind = match other.kind() {
+                    ErrorKind::Model => "model",
+                    _ => "internal",
+                };
+                ApiError::Internal(format!("{kind}: {other}"))
+            }
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -74,6 +100,7 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "rewrite_unavailable")
             }
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             ApiError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

@@ -12,10 +12,8 @@ use axum::Json;
 use super::error::ApiError;
 use super::state::AppState;
 use super::types::{parse_items, ClassifyResponse, HealthResponse, ModelRef};
-use crate::analysis::ClassifyResult;
-use crate::batching::cache::{normalise, Cached};
-use crate::batching::SubmitError;
 use crate::model::ModelInfo;
+use crate::service::Admission;
 
 /// Reads a JSON body within the size limit, checking content type and encoding, into a value.
 pub async fn read_json(
@@ -58,11 +56,30 @@ pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<()
     )))
 }
 
-/// Collects a body of at most `limit` bytes.
+/// Collects a body of at most `limit` bytes. Only a body over the limit is 413: a client that
+/// stalls gets 408, and a broken body (bad chunk sizes, shorter than its length) 400.
 pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| ApiError::TooLarge(format!("body is larger than the limit of {limit} bytes")))
+        .map_err(|e| body_error(e.into_inner(), limit))
+}
+
+/// What a failed body read means for the client.
+pub fn body_error(e: axum::BoxError, limit: usize) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return ApiError::TooLarge(format!("body is larger than the limit of {limit} bytes"));
+        }
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::BodyTimeout;
+        }
+        cause = c.source();
+    }
+    ApiError::BadRequest {
+        code: "invalid_body",
+        message: format!("the request body could not be read: {e}"),
+    }
 }
 
 /// Classify backlog items.
@@ -90,74 +107,29 @@ pub async fn classify(
     let started = Instant::now();
     let value = read_json(&headers, body, state.limits.max_body_bytes).await?;
     let items = parse_items(&value, state.limits.max_items_per_request)?;
-    if !state.is_ready() {
-        return Err(ApiError::NotReady);
-    }
-    let model = state.model.get().cloned().ok_or(ApiError::NotReady)?;
-
-    let texts: Vec<String> = items.iter().map(|i| i.model_text()).collect();
-    let keys: Vec<String> = texts.iter().map(|t| normalise(t)).collect();
-    let mut answers: Vec<Option<Cached>> = keys.iter().map(|k| state.cache.get(k)).collect();
-    let misses: Vec<usize> = (0..items.len()).filter(|&i| answers[i].is_none()).collect();
-
-    let (mut queue_time, mut inference_time) = (Duration::ZERO, Duration::ZERO);
-    if !misses.is_empty() {
-        let to_encode: Vec<String> = misses.iter().map(|&i| texts[i].clone()).collect();
-        let tokenizer = model.clone();
-        let encoded = tokio::task::spawn_blocking(move || {
-            to_encode
-                .iter()
-                .map(|t| tokenizer.tokenize(t))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("tokenizer task: {e}")))?;
-        let encoded = encoded
-            .into_iter()
-            .zip(&misses)
-            .map(|(r, &i)| r.map_err(|e| ApiError::InvalidField(format!("items[{i}]: {e}"))))
-            .collect::<Result<Vec<_>, _>>()?;
-        let truncated: Vec<bool> = encoded.iter().map(|e| e.truncated).collect();
-        let receivers = state.batcher.submit(encoded).map_err(|e| match e {
-            // A request the queue could never hold is too large, not a reason to retry.
-            SubmitError::QueueFull { limit, .. } if misses.len() > limit => {
-                ApiError::TooLarge(format!(
-                    "{} items to score exceed the queue's {limit}; send fewer per request",
-                    misses.len()
-                ))
+    let scorer = state.ready_scorer().ok_or(ApiError::NotReady)?;
+    let items = std::sync::Arc::new(items);
+    let scoring = scorer
+        .score(
+            std::sync::Arc::clone(&items),
+            Admission::Now,
+            state.limits.request_timeout,
+        )
+        .await?;
+    // The request answers as a whole: the first failing item names itself.
+    let mut results = Vec::with_capacity(items.len());
+    for (i, (item, outcome)) in items.iter().zip(scoring.results).enumerate() {
+        match outcome {
+            Ok(scored) => results.push(scored.result(item.id.clone())),
+            Err(e) => {
+                return Err(match ApiError::from(e) {
+                    ApiError::InvalidField(m) => ApiError::InvalidField(format!("items[{i}]: {m}")),
+                    other => other,
+                })
             }
-            SubmitError::QueueFull { .. } => ApiError::Overloaded(e.to_string(), 1),
-            SubmitError::Stopped => ApiError::ShuttingDown,
-        })?;
-        let timeout = state.limits.request_timeout;
-        let waited = tokio::time::timeout(timeout, futures_join(receivers))
-            .await
-            .map_err(|_| ApiError::Timeout(timeout.as_millis() as u64))?;
-        for ((&i, outcome), truncated) in misses.iter().zip(waited).zip(truncated) {
-            let result = outcome
-                .map_err(|_| ApiError::Internal("model worker stopped".into()))?
-                .map_err(ApiError::Internal)?;
-            queue_time = queue_time.max(result.queue_time);
-            inference_time = inference_time.max(result.inference_time);
-            let cached = Cached {
-                scores: result.scores,
-                truncated,
-            };
-            state.cache.put(keys[i].clone(), cached);
-            answers[i] = Some(cached);
         }
     }
-
-    let info = model.info();
-    let results = items
-        .into_iter()
-        .zip(answers)
-        .map(|(item, a)| {
-            let a = a.expect("every item answered");
-            let analysis = state.analyzer.analyze(&item, a.scores);
-            ClassifyResult::new(item.id, a.truncated, analysis)
-        })
-        .collect();
+    let info = scorer.info();
     let body = ClassifyResponse {
         results,
         model: ModelRef {
@@ -167,26 +139,14 @@ pub async fn classify(
     };
     let mut resp = Json(body).into_response();
     let h = resp.headers_mut();
-    h.insert("x-queue-time-ms", ms(queue_time));
-    h.insert("x-inference-time-ms", ms(inference_time));
+    h.insert("x-queue-time-ms", ms(scoring.queue_time));
+    h.insert("x-inference-time-ms", ms(scoring.inference_time));
     h.insert("x-total-time-ms", ms(started.elapsed()));
     Ok(resp)
 }
 
 fn ms(d: Duration) -> HeaderValue {
     HeaderValue::from_str(&format!("{:.3}", d.as_secs_f64() * 1000.0)).expect("ascii")
-}
-
-/// Awaits receivers in order. Dropping this future (client gone) drops them, which tells the
-/// batcher to skip those items.
-async fn futures_join<T>(
-    receivers: Vec<tokio::sync::oneshot::Receiver<T>>,
-) -> Vec<Result<T, tokio::sync::oneshot::error::RecvError>> {
-    let mut out = Vec::with_capacity(receivers.len());
-    for rx in receivers {
-        out.push(rx.await);
-    }
-    out
 }
 
 /// Readiness: 200 once the model is loaded and warmed up, 503 before.
@@ -236,7 +196,7 @@ pub struct InfoResponse {
 pub async fn info(State(state): State<AppState>) -> Json<InfoResponse> {
     let b = state.batcher.config();
     Json(InfoResponse {
-        model: state.model.get().map(|m| m.info().clone()),
+        model: state.scorer.get().map(|s| s.info().clone()),
         version: env!("CARGO_PKG_VERSION").into(),
         max_items_per_request: state.limits.max_items_per_request,
         max_body_bytes: state.limits.max_body_bytes,

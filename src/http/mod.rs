@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod handlers;
+pub mod listen;
 pub mod openapi;
 pub mod rewrite;
 pub mod router;
@@ -17,7 +18,7 @@ use clap::Args;
 pub use router::router;
 pub use state::{AppState, Limits};
 
-use crate::config::RewriteTuning;
+use crate::config::{defaults, RewriteTuning};
 
 use crate::batching::BatchConfig;
 
@@ -25,37 +26,49 @@ use crate::batching::BatchConfig;
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "STORYLENS_HOST", default_value = "127.0.0.1")]
+    #[arg(long, env = "STORYLENS_HOST", default_value = defaults::HOST)]
     pub host: String,
     /// Port to listen on (0 picks a free one and prints it).
-    #[arg(long, env = "STORYLENS_PORT", default_value_t = 8080)]
+    #[arg(long, env = "STORYLENS_PORT", default_value_t = defaults::PORT)]
     pub port: u16,
     /// Padded tokens per model batch (longest item x items).
-    #[arg(long, env = "STORYLENS_MAX_BATCH_TOKENS", default_value_t = 4096)]
+    #[arg(long, env = "STORYLENS_MAX_BATCH_TOKENS", default_value_t = defaults::MAX_BATCH_TOKENS)]
     pub max_batch_tokens: usize,
     /// Items per model batch.
-    #[arg(long, env = "STORYLENS_MAX_BATCH_ITEMS", default_value_t = 32)]
+    #[arg(long, env = "STORYLENS_MAX_BATCH_ITEMS", default_value_t = defaults::MAX_BATCH_ITEMS)]
     pub max_batch_items: usize,
     /// Items waiting at most; beyond this, requests get 429.
-    #[arg(long, env = "STORYLENS_MAX_QUEUED_ITEMS", default_value_t = 4096)]
+    #[arg(long, env = "STORYLENS_MAX_QUEUED_ITEMS", default_value_t = defaults::MAX_QUEUED_ITEMS)]
     pub max_queued_items: usize,
     /// Model worker threads.
-    #[arg(long, env = "STORYLENS_WORKERS", default_value_t = 1)]
+    #[arg(long, env = "STORYLENS_WORKERS", default_value_t = defaults::WORKERS)]
     pub workers: usize,
     /// Items per request at most (413 beyond).
-    #[arg(long, env = "STORYLENS_MAX_ITEMS_PER_REQUEST", default_value_t = 1024)]
+    #[arg(long, env = "STORYLENS_MAX_ITEMS_PER_REQUEST", default_value_t = defaults::MAX_ITEMS_PER_REQUEST)]
     pub max_items_per_request: usize,
     /// Request body size at most, in bytes (413 beyond).
-    #[arg(long, env = "STORYLENS_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "STORYLENS_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
     /// Seconds a request may wait for its results (503 beyond).
-    #[arg(long, env = "STORYLENS_REQUEST_TIMEOUT", default_value_t = 30.0)]
+    #[arg(long, env = "STORYLENS_REQUEST_TIMEOUT", default_value_t = defaults::REQUEST_TIMEOUT_S)]
     pub request_timeout: f64,
+    /// Open connections at most; more are closed on accept instead of costing memory.
+    #[arg(long, env = "STORYLENS_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers; slower connections are closed.
+    #[arg(long, env = "STORYLENS_HEADER_READ_TIMEOUT", default_value_t = defaults::HEADER_READ_TIMEOUT_S)]
+    pub header_read_timeout: f64,
+    /// Longest pause, in seconds, while a client sends a body (408 beyond).
+    #[arg(long, env = "STORYLENS_BODY_READ_TIMEOUT", default_value_t = defaults::BODY_READ_TIMEOUT_S)]
+    pub body_read_timeout: f64,
+    /// Seconds in-flight requests get to finish after SIGTERM; then the server exits anyway.
+    #[arg(long, env = "STORYLENS_SHUTDOWN_GRACE", default_value_t = defaults::SHUTDOWN_GRACE_S)]
+    pub shutdown_grace: f64,
     /// Require `Authorization: Bearer <key>` on /v1/*.
     #[arg(long, env = "STORYLENS_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
     /// Results kept in the LRU cache of repeated items (0 disables it).
-    #[arg(long, env = "STORYLENS_CACHE_SIZE", default_value_t = 10_000)]
+    #[arg(long, env = "STORYLENS_CACHE_SIZE", default_value_t = defaults::CACHE_SIZE)]
     pub cache_size: usize,
     #[command(flatten)]
     pub rewrite: RewriteServeArgs,
@@ -66,16 +79,16 @@ pub struct ServeArgs {
 pub struct RewriteServeArgs {
     /// Rewrite worker threads, each drafting one item at a time (0: no /v1/rewrite, and the
     /// generator is not loaded).
-    #[arg(long, env = "STORYLENS_REWRITE_WORKERS", default_value_t = 1)]
+    #[arg(long, env = "STORYLENS_REWRITE_WORKERS", default_value_t = defaults::REWRITE_WORKERS)]
     pub rewrite_workers: usize,
     /// Rewrite items waiting at most; beyond this, requests get 429.
-    #[arg(long, env = "STORYLENS_MAX_QUEUED_REWRITES", default_value_t = 32)]
+    #[arg(long, env = "STORYLENS_MAX_QUEUED_REWRITES", default_value_t = defaults::MAX_QUEUED_REWRITES)]
     pub max_queued_rewrites: usize,
     /// Items per /v1/rewrite request at most (413 beyond).
-    #[arg(long, env = "STORYLENS_MAX_REWRITE_ITEMS", default_value_t = 16)]
+    #[arg(long, env = "STORYLENS_MAX_REWRITE_ITEMS", default_value_t = defaults::MAX_REWRITE_ITEMS)]
     pub max_rewrite_items: usize,
     /// Seconds a rewrite request may wait for its results (503 beyond).
-    #[arg(long, env = "STORYLENS_REWRITE_TIMEOUT", default_value_t = 120.0)]
+    #[arg(long, env = "STORYLENS_REWRITE_TIMEOUT", default_value_t = defaults::REWRITE_TIMEOUT_S)]
     pub rewrite_timeout: f64,
     #[command(flatten)]
     pub tuning: RewriteTuning,
@@ -84,11 +97,34 @@ pub struct RewriteServeArgs {
 impl Default for RewriteServeArgs {
     fn default() -> Self {
         Self {
-            rewrite_workers: 1,
-            max_queued_rewrites: 32,
-            max_rewrite_items: 16,
-            rewrite_timeout: 120.0,
+            rewrite_workers: defaults::REWRITE_WORKERS,
+            max_queued_rewrites: defaults::MAX_QUEUED_REWRITES,
+            max_rewrite_items: defaults::MAX_REWRITE_ITEMS,
+            rewrite_timeout: defaults::REWRITE_TIMEOUT_S,
             tuning: RewriteTuning::default(),
+        }
+    }
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            host: defaults::HOST.into(),
+            port: defaults::PORT,
+            max_batch_tokens: defaults::MAX_BATCH_TOKENS,
+            max_batch_items: defaults::MAX_BATCH_ITEMS,
+            max_queued_items: defaults::MAX_QUEUED_ITEMS,
+            workers: defaults::WORKERS,
+            max_items_per_request: defaults::MAX_ITEMS_PER_REQUEST,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            request_timeout: defaults::REQUEST_TIMEOUT_S,
+            max_connections: defaults::MAX_CONNECTIONS,
+            header_read_timeout: defaults::HEADER_READ_TIMEOUT_S,
+            body_read_timeout: defaults::BODY_READ_TIMEOUT_S,
+            shutdown_grace: defaults::SHUTDOWN_GRACE_S,
+            api_key: None,
+            cache_size: defaults::CACHE_SIZE,
+            rewrite: RewriteServeArgs::default(),
         }
     }
 }
@@ -112,6 +148,46 @@ impl ServeArgs {
             request_timeout: Duration::from_secs_f64(self.request_timeout.max(0.001)),
             max_rewrite_items: self.rewrite.max_rewrite_items,
             rewrite_timeout: Duration::from_secs_f64(self.rewrite.rewrite_timeout.max(0.001)),
+            body_read_timeout: Duration::from_secs_f64(self.body_read_timeout.max(0.001)),
         }
+    }
+
+    /// Connection limits of the accept loop.
+    pub fn connection_limits(&self) -> listen::ConnectionLimits {
+        listen::ConnectionLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: Duration::from_secs_f64(self.header_read_timeout.max(0.001)),
+            shutdown_grace: Duration::from_secs_f64(self.shutdown_grace.max(0.0)),
+        }
+    }
+
+    /// Refuses settings that cannot work, naming the flag.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("--request-timeout", self.request_timeout),
+            ("--header-read-timeout", self.header_read_timeout),
+            ("--body-read-timeout", self.body_read_timeout),
+            ("--rewrite-timeout", self.rewrite.rewrite_timeout),
+        ];
+        for (flag, v) in positive {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(format!(
+                    "{flag} must be a positive number of seconds, got {v}"
+                ));
+            }
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        if self.max_batch_items == 0 {
+            return Err("--max-batch-items must be at least 1".into());
+        }
+        if self.max_items_per_request == 0 {
+            return Err("--max-items-per-request must be at least 1".into());
+        }
+        if self.api_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err("--api-key (or STORYLENS_API_KEY) is set but empty; an empty key would turn authentication off. Unset it to run without a key".into());
+        }
+        Ok(())
     }
 }

@@ -12,7 +12,8 @@ use super::{error, handlers, types};
     paths(handlers::classify, super::rewrite::rewrite, super::score::score, handlers::health, handlers::info, handlers::metrics),
     components(schemas(
         types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
-        types::JiraFields, types::ClassifyResponse, types::ModelRef,
+        types::JiraFields, types::OwnItem, types::JiraText, types::AtlassianDocument,
+        types::JiraIssueType, types::ClassifyResponse, types::ModelRef,
         types::HealthResponse, handlers::InfoResponse, error::ErrorBody,
         super::rewrite::RewriteResponse, crate::analysis::rewrite::Rewrite,
         crate::analysis::rewrite::Checks, crate::analysis::rewrite::Source,

@@ -17,7 +17,6 @@ use super::handlers::read_json;
 use super::state::AppState;
 use super::types::parse_items;
 use crate::analysis::rewrite::Rewrite;
-use crate::batching::SubmitError;
 
 /// `POST /v1/rewrite` response: one refinement per item, in request order.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,10 +59,10 @@ pub async fn rewrite(
     if state.rewriter.get().is_none() {
         return Err(ApiError::RewriteUnavailable);
     }
-    let receivers = state.rewrites.submit(items, profile).map_err(|e| match e {
-        SubmitError::QueueFull { .. } => ApiError::Overloaded(e.to_string(), 2),
-        SubmitError::Stopped => ApiError::ShuttingDown,
-    })?;
+    let receivers = state
+        .rewrites
+        .submit(items, profile)
+        .map_err(crate::Error::from)?;
     let timeout = state.limits.rewrite_timeout;
     let waited = tokio::time::timeout(timeout, async {
         let mut out = Vec::with_capacity(receivers.len());
@@ -77,10 +76,13 @@ pub async fn rewrite(
     let mut results = Vec::with_capacity(waited.len());
     for (i, outcome) in waited.into_iter().enumerate() {
         let r = outcome.map_err(|_| ApiError::Internal("rewrite worker stopped".into()))?;
-        results.push(r.map_err(|e| match e {
-            crate::Error::InvalidInput(m) => ApiError::InvalidField(format!("items[{i}]: {m}")),
-            other => ApiError::Internal(other.to_string()),
-        })?);
+        results.push(
+            r.map(|done| done.output)
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::InvalidField(m) => ApiError::InvalidField(format!("items[{i}]: {m}")),
+                    other => other,
+                })?,
+        );
     }
     let mut resp = Json(RewriteResponse { results }).into_response();
     resp.headers_mut().insert(

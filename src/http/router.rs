@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use subtle::ConstantTimeEq;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use super::error::ApiError;
 use super::handlers;
@@ -32,6 +34,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(count_requests))
+        // A body that stalls longer than this fails its read (408) instead of holding a task.
+        .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

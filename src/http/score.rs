@@ -5,7 +5,7 @@
 //! error naming it.
 
 use std::convert::Infallible;
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::analysis::Item;
+use crate::backlog::read::object_record;
 use crate::backlog::report::{ScoredRow, Summary};
-use crate::backlog::{read::object_record, tracker_label};
-use crate::batching::SubmitError;
+use crate::service::Admission;
 
 /// Items per model submission.
 const BATCH: usize = 64;
@@ -156,72 +156,38 @@ async fn flush(
         return true;
     }
     let batch = std::mem::take(pending);
-    let Some(model) = state.model.get().cloned() else {
+    let Some(scorer) = state.ready_scorer().cloned() else {
         return false;
     };
-    let texts: Vec<String> = batch.iter().map(|(_, item, _)| item.model_text()).collect();
-    let encoded = tokio::task::spawn_blocking(move || {
-        texts.iter().map(|t| model.tokenize(t)).collect::<Vec<_>>()
-    })
-    .await;
-    let Ok(encoded) = encoded else { return false };
-    let mut rows = Vec::with_capacity(batch.len());
-    let mut good = Vec::new();
-    for (i, e) in encoded.into_iter().enumerate() {
-        match e {
-            Ok(e) => good.push((i, e)),
-            Err(err) => rows.push((i, Err(err.to_string()))),
+    let items = Arc::new(
+        batch
+            .iter()
+            .map(|(_, item, _)| item.clone())
+            .collect::<Vec<_>>(),
+    );
+    // A full queue holds this stream back instead of losing its rows; waiting ends as soon as
+    // the client has gone.
+    let scoring = tokio::select! {
+        s = scorer.score(items, Admission::Wait, state.limits.request_timeout) => s,
+        _ = tx.closed() => return false,
+    };
+    let results: Vec<Result<_, String>> = match scoring {
+        Ok(s) => s
+            .results
+            .into_iter()
+            .map(|r| r.map_err(|e| line_error(&e)))
+            .collect(),
+        Err(crate::Error::ShuttingDown) => return false,
+        // The whole piece failed (a timeout): every line says so, none is lost.
+        Err(e) => {
+            let message = line_error(&e);
+            batch.iter().map(|_| Err(message.clone())).collect()
         }
-    }
-    // A full queue holds this stream back instead of losing its rows. Items go in pieces the
-    // queue can hold at all, and waiting stops as soon as the client has gone.
-    let piece = state.batcher.config().max_queued_items.max(1);
-    for chunk in good.chunks(piece) {
-        let receivers = loop {
-            if tx.is_closed() {
-                return false;
-            }
-            match state
-                .batcher
-                .submit(chunk.iter().map(|(_, e)| e.clone()).collect())
-            {
-                Ok(r) => break r,
-                Err(SubmitError::QueueFull { .. }) => {
-                    tokio::time::sleep(Duration::from_millis(20)).await
-                }
-                Err(SubmitError::Stopped) => return false,
-            }
-        };
-        for ((i, _), rx) in chunk.iter().zip(receivers) {
-            match rx.await {
-                Ok(Ok(r)) => rows.push((*i, Ok(r.scores))),
-                Ok(Err(e)) => rows.push((*i, Err(e))),
-                Err(_) => rows.push((*i, Err("model worker stopped".into()))),
-            }
-        }
-    }
-    rows.sort_by_key(|(i, _)| *i);
-    for ((line_no, item, kind), (_, outcome)) in batch.into_iter().zip(rows) {
+    };
+    for ((line_no, item, kind), outcome) in batch.into_iter().zip(results) {
         let out = match outcome {
-            Ok(scores) => {
-                let analysis = state.analyzer.analyze(&item, scores);
-                let label = analysis.scores.label();
-                let row = ScoredRow {
-                    file: None,
-                    line: line_no,
-                    id: item.id.clone(),
-                    title: item.title.clone(),
-                    label,
-                    confidence: analysis.scores.confidence(),
-                    quality: analysis.quality,
-                    findings: analysis.findings.iter().map(|f| f.code.as_str()).collect(),
-                    type_mismatch: kind
-                        .as_deref()
-                        .and_then(tracker_label)
-                        .is_some_and(|t| t != label),
-                    tracker_type: kind,
-                    rewrite: None,
-                };
+            Ok(scored) => {
+                let row = ScoredRow::new(None, line_no, &item, kind, &scored);
                 summary.add(&row);
                 line(&row)
             }
@@ -235,4 +201,15 @@ async fn flush(
         }
     }
     true
+}
+
+/// What a line's error says: input problems verbatim, our failures generic (and logged).
+fn line_error(e: &crate::Error) -> String {
+    match e.kind() {
+        crate::error::ErrorKind::Input | crate::error::ErrorKind::Unavailable => e.to_string(),
+        _ => {
+            tracing::error!(error = %e, "scoring a line failed");
+            "internal error; the details are in the server log".into()
+        }
+    }
 }

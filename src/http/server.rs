@@ -8,8 +8,9 @@ use tokio::net::TcpListener;
 use super::state::AppState;
 use super::{router, ServeArgs};
 use crate::analysis::rewrite::RewriteEngine;
-use crate::batching::{Batcher, GenerationQueue};
+use crate::batching::{Batcher, RewriteQueue};
 use crate::model::Model;
+use crate::service::{Admission, TextPolicy};
 
 /// Builds the rewriter on a blocking thread, after the classifier is serving.
 pub type RewriterLoader =
@@ -20,6 +21,7 @@ pub type RewriterLoader =
 pub async fn serve<F>(
     args: &ServeArgs,
     analyzer: crate::analysis::Analyzer,
+    policy: TextPolicy,
     load: F,
     rewriter: Option<RewriterLoader>,
 ) -> anyhow::Result<()>
@@ -27,7 +29,7 @@ where
     F: FnOnce() -> crate::Result<Arc<dyn Model>> + Send + 'static,
 {
     let batcher = Arc::new(Batcher::new(args.batch_config()));
-    let rewrites = Arc::new(GenerationQueue::new(args.rewrite.max_queued_rewrites));
+    let rewrites = Arc::new(RewriteQueue::new(args.rewrite.max_queued_rewrites));
     let state = AppState::new(
         Arc::clone(&batcher),
         args.limits(),
@@ -35,6 +37,7 @@ where
         args.cache_size,
     )
     .with_analyzer(analyzer)
+    .with_text_policy(policy)
     .with_rewrite_queue(Arc::clone(&rewrites));
     let rewrite_workers = args.rewrite.rewrite_workers;
     let listener = TcpListener::bind((args.host.as_str(), args.port))
@@ -52,8 +55,8 @@ where
     tokio::spawn(async move {
         let outcome = async {
             let model = tokio::task::spawn_blocking(load).await??;
-            loader_state.install_model(Arc::clone(&model));
-            warm_up(&loader_state, model.as_ref()).await?;
+            loader_state.install_model(model);
+            warm_up(&loader_state).await?;
             loader_state.set_ready();
             tracing::info!("model ready");
             if let Some(load_rewriter) = rewriter {
@@ -76,9 +79,7 @@ where
             _ = failed_signal.notified() => {},
         }
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(stop)
-        .await?;
+    super::listen::serve(listener, router(state), args.connection_limits(), stop).await;
     // Every accepted request has been answered; let the workers finish and stop.
     batcher.shutdown();
     rewrites.shutdown();
@@ -87,18 +88,26 @@ where
 }
 
 /// Runs one small batch through the whole path so the first real request pays no start-up cost.
-async fn warm_up(state: &AppState, model: &dyn Model) -> anyhow::Result<()> {
-    let encoded = vec![
-        model.tokenize("As a shopper, I want to save items to a wishlist")?,
-        model.tokenize("Upgrade the build to the latest toolchain")?,
-    ];
-    let receivers = state
-        .batcher
-        .submit(encoded)
+async fn warm_up(state: &AppState) -> anyhow::Result<()> {
+    let scorer = state
+        .scorer
+        .get()
+        .ok_or_else(|| anyhow::anyhow!("warm-up: no model installed"))?;
+    let items = [
+        "As a shopper, I want to save items to a wishlist",
+        "Upgrade the build to the latest toolchain",
+    ]
+    .map(crate::analysis::Item::from_text);
+    let scoring = scorer
+        .score(
+            Arc::new(items.to_vec()),
+            Admission::Now,
+            state.limits.request_timeout,
+        )
+        .await
         .map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
-    for rx in receivers {
-        rx.await?
-            .map_err(|e| anyhow::anyhow!("warm-up batch failed: {e}"))?;
+    for r in scoring.results {
+        r.map_err(|e| anyhow::anyhow!("warm-up batch failed: {e}"))?;
     }
     Ok(())
 }

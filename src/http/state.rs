@@ -8,9 +8,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::analysis::rewrite::RewriteEngine;
 use crate::analysis::{Analyzer, Terms};
-use crate::batching::cache::ResultCache;
-use crate::batching::{Batcher, GenerationQueue};
+use crate::batching::{Batcher, RewriteQueue};
 use crate::model::Model;
+use crate::service::{Scorer, TextPolicy};
 
 /// Per-request limits.
 #[derive(Debug, Clone)]
@@ -20,25 +20,30 @@ pub struct Limits {
     pub request_timeout: Duration,
     pub max_rewrite_items: usize,
     pub rewrite_timeout: Duration,
+    /// Longest pause allowed while a client sends its body.
+    pub body_read_timeout: Duration,
 }
 
-/// Shared state: the model (once loaded), the batcher, limits, auth, cache and metrics.
+/// Shared state: the scoring core (once the model is loaded), the queues, limits, auth and
+/// metrics.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 #[doc(hidden)]
 pub struct Inner {
-    pub model: OnceLock<Arc<dyn Model>>,
+    /// The scoring core, once the model is loaded.
+    pub scorer: OnceLock<Arc<Scorer>>,
     pub batcher: Arc<Batcher>,
     pub limits: Limits,
     pub api_key: Option<String>,
-    pub cache: ResultCache,
     pub metrics: PrometheusHandle,
-    pub analyzer: Analyzer,
+    analyzer: Analyzer,
+    cache_size: usize,
+    policy: TextPolicy,
     /// The rewriter, once loaded (never, when rewrites are off).
     pub rewriter: OnceLock<Arc<dyn RewriteEngine>>,
     /// The rewrite queue (capacity 0 when rewrites are off).
-    pub rewrites: Arc<GenerationQueue>,
+    pub rewrites: Arc<RewriteQueue>,
     ready: AtomicBool,
 }
 
@@ -58,32 +63,39 @@ impl AppState {
         cache_size: usize,
     ) -> Self {
         Self(Arc::new(Inner {
-            model: OnceLock::new(),
+            scorer: OnceLock::new(),
             batcher,
             limits,
             api_key: api_key.filter(|k| !k.is_empty()),
-            cache: ResultCache::new(cache_size),
             metrics: metrics_handle(),
             analyzer: Analyzer::new(Terms::load(None).expect("built-in term list compiles")),
+            cache_size,
+            policy: TextPolicy::default(),
             rewriter: OnceLock::new(),
-            rewrites: Arc::new(GenerationQueue::new(0)),
+            rewrites: Arc::new(RewriteQueue::new(0)),
             ready: AtomicBool::new(false),
         }))
     }
 
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::get_mut(&mut self.0).expect("the state is configured before it is shared")
+    }
+
     /// Replaces the findings analyser (before the state is shared).
     pub fn with_analyzer(mut self, analyzer: Analyzer) -> Self {
-        Arc::get_mut(&mut self.0)
-            .expect("with_analyzer is called before the state is shared")
-            .analyzer = analyzer;
+        self.inner_mut().analyzer = analyzer;
+        self
+    }
+
+    /// Sets what the classifier reads of each item (before the state is shared).
+    pub fn with_text_policy(mut self, policy: TextPolicy) -> Self {
+        self.inner_mut().policy = policy;
         self
     }
 
     /// Sets the rewrite queue (before the state is shared).
-    pub fn with_rewrite_queue(mut self, queue: Arc<GenerationQueue>) -> Self {
-        Arc::get_mut(&mut self.0)
-            .expect("with_rewrite_queue is called before the state is shared")
-            .rewrites = queue;
+    pub fn with_rewrite_queue(mut self, queue: Arc<RewriteQueue>) -> Self {
+        self.inner_mut().rewrites = queue;
         self
     }
 
@@ -94,11 +106,24 @@ impl AppState {
         }
     }
 
-    /// Installs the loaded model and starts the batcher's workers on it.
+    /// Installs the loaded model: builds the scoring core and starts the batcher on it.
     pub fn install_model(&self, model: Arc<dyn Model>) {
-        if self.model.set(Arc::clone(&model)).is_ok() {
-            self.batcher.start(model);
-        }
+        self.scorer.get_or_init(|| {
+            Arc::new(Scorer::new(
+                model,
+                Arc::clone(&self.batcher),
+                self.analyzer.clone(),
+                self.cache_size,
+                self.policy,
+            ))
+        });
+    }
+
+    /// The scoring core, once the model is loaded and warmed up.
+    pub fn ready_scorer(&self) -> Option<&Arc<Scorer>> {
+        self.scorer
+            .get()
+            .filter(|_| self.ready.load(Ordering::SeqCst))
     }
 
     /// Marks the service ready (model loaded, warm-up passed).
@@ -108,7 +133,7 @@ impl AppState {
 
     /// Whether requests can be served.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst) && self.model.get().is_some()
+        self.ready_scorer().is_some()
     }
 }
 
