@@ -423,7 +423,7 @@ fn half_sent_requests_neither_stall_the_server_nor_its_shutdown() {
     let s = &mut held[0];
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut buf = [0u8; 256];
-    let closed = matches!(s.read(&mut buf), Ok(_));
+    let closed = s.read(&mut buf).is_ok();
     assert!(closed, "a half-sent request was held open");
     // A fresh half-sent request does not block shutdown.
     let mut late = TcpStream::connect(&addr).unwrap();

@@ -396,8 +396,7 @@ fn second_goal(text: &str, goal: &Span) -> Option<Span> {
     let re = second_goal_re();
     let g = &text[goal.start..goal.end];
     re.find(g)
-        .map(|m| Span::new(text, goal.start + m.start(), goal.end))
-        .flatten()
+        .and_then(|m| Span::new(text, goal.start + m.start(), goal.end))
 }
 
 /// Whether the benefit mostly repeats the goal's words.

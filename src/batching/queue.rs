@@ -193,6 +193,8 @@ impl<W: Work> WorkQueue<W> {
         }
     }
 
+    /// Like [`WorkQueue::submit`], handing the jobs back when refused so a waiter can retry.
+    #[allow(clippy::type_complexity)]
     fn try_submit(
         &self,
         jobs: Vec<W::Job>,
@@ -521,7 +523,18 @@ mod tests {
         let q = Arc::new(WorkQueue::new(2, METRICS));
         let work = Doubler::new(1);
         q.start(Arc::clone(&work), 1, "t");
-        let gate = work.gate.lock().unwrap();
+        // A thread holds the gate (a guard must not live across an await) until told.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (held, is_held) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let work = Arc::clone(&work);
+            std::thread::spawn(move || {
+                let _gate = work.gate.lock().unwrap();
+                held.send(()).unwrap();
+                released.recv().unwrap();
+            })
+        };
+        is_held.recv().unwrap();
         let first = q.submit(vec![1, 2]).unwrap();
         let waiter = {
             let q = Arc::clone(&q);
@@ -529,7 +542,8 @@ mod tests {
         };
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished(), "waits while the queue is full");
-        drop(gate);
+        release.send(()).unwrap();
+        holder.join().unwrap();
         let replies = waiter.await.unwrap().unwrap();
         let mut got = Vec::new();
         for r in first.into_iter().chain(replies) {

@@ -23,7 +23,8 @@ use storylens::service::Scorer;
 /// Where scored rows go.
 enum Sink {
     Jsonl(Box<dyn Write>),
-    Csv(csv::Writer<Box<dyn Write>>),
+    // Boxed: the CSV writer carries its own buffer state, many times the other variant's size.
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
 }
 
 impl Sink {
@@ -53,7 +54,7 @@ impl Sink {
                 "type_mismatch",
                 "rewrite",
             ])?;
-            Sink::Csv(w)
+            Sink::Csv(Box::new(w))
         } else {
             Sink::Jsonl(out)
         })

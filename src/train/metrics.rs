@@ -168,9 +168,9 @@ pub fn accuracy_and_macro_f1(conf: &[Vec<usize>]) -> (f64, f64) {
     let total: usize = conf.iter().flatten().sum();
     let correct: usize = (0..n).map(|i| conf[i][i]).sum();
     let mut f1s = Vec::new();
-    for c in 0..n {
-        let tp = conf[c][c] as f64;
-        let gold: usize = conf[c].iter().sum();
+    for (c, row) in conf.iter().enumerate() {
+        let tp = row[c] as f64;
+        let gold: usize = row.iter().sum();
         let pred: usize = (0..n).map(|g| conf[g][c]).sum();
         if gold == 0 && pred == 0 {
             continue;
