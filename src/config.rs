@@ -42,6 +42,10 @@ pub mod defaults {
     pub const BODY_READ_TIMEOUT_S: f64 = 30.0;
     /// Seconds in-flight requests get to finish after a shutdown signal.
     pub const SHUTDOWN_GRACE_S: f64 = 30.0;
+    /// The public GitHub REST API.
+    pub const GITHUB_API_URL: &str = "https://api.github.com";
+    /// Attempts per tracker call.
+    pub const TRACKER_ATTEMPTS: u32 = 4;
     /// Results kept in the LRU cache.
     pub const CACHE_SIZE: usize = 10_000;
     /// Rewrite worker threads.
@@ -76,7 +80,8 @@ pub enum Command {
     /// Retrain the classifier from training-data/ and rewrite models/storylens.
     Train(TrainArgs),
     /// Serve the HTTP API.
-    Serve(crate::http::ServeArgs),
+    // Boxed: the server has many more settings than any other command.
+    Serve(Box<crate::http::ServeArgs>),
     /// Refine items: disposition, honest task title, grounded story (arguments or stdin lines).
     Rewrite(RewriteArgs),
     /// Evaluate refinements against gold dispositions in a JSONL file.
@@ -88,6 +93,40 @@ pub enum Command {
     /// Check backlog files against the findings for CI: annotations out, exit 1 when a finding
     /// reaches --fail-on.
     Lint(LintArgs),
+    /// Work with the feedback store.
+    Feedback(FeedbackArgs),
+}
+
+/// `storylens feedback`.
+#[derive(Debug, Args)]
+pub struct FeedbackArgs {
+    #[command(subcommand)]
+    pub command: FeedbackCommand,
+}
+
+/// What to do with feedback.
+#[derive(Debug, Subcommand)]
+pub enum FeedbackCommand {
+    /// Write the team's verdicts as labelled training rows (JSONL: text, label, form, project,
+    /// verdict); rejected label suggestions become the other label.
+    Export(FeedbackExportArgs),
+}
+
+/// `storylens feedback export`.
+#[derive(Debug, Args)]
+pub struct FeedbackExportArgs {
+    /// The SQLite store `serve --db` wrote.
+    #[arg(long, env = "STORYLENS_DB")]
+    pub db: Option<PathBuf>,
+    /// Or a PostgreSQL URL.
+    #[arg(long, env = "STORYLENS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Only this project's records.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Output file (JSONL).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// How severe a finding must be to fail `storylens lint`.

@@ -21,6 +21,8 @@ pub mod http;
 pub mod input;
 pub mod model;
 pub mod service;
+pub mod store;
+pub mod tracker;
 pub mod train;
 
 pub use error::{Error, Result};

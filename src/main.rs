@@ -25,6 +25,7 @@ fn main() -> std::process::ExitCode {
         Command::TrainRefine(c) => cli::train_refine::run(&args.model, &c),
         Command::Score(c) => cli::score::run(&args.model, &c),
         Command::Lint(c) => cli::lint::run(&args.model, &c),
+        Command::Feedback(c) => cli::feedback::run(&c),
     };
     match result {
         Ok(code) => code,

@@ -20,6 +20,12 @@ pub enum ApiError {
     /// The body is not `application/json` (or NDJSON where that is expected).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A webhook delivery whose signature is missing or wrong.
+    #[error("missing or wrong webhook signature (X-Hub-Signature-256); nothing was processed")]
+    BadSignature,
+    /// Feedback needs a store and none is configured.
+    #[error("no store configured: start the server with --db PATH or --database-url URL")]
+    NoStore,
     /// Missing or wrong API key.
     #[error("missing or invalid API key: send `Authorization: Bearer <key>`")]
     Unauthorized,
@@ -94,6 +100,8 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::BadSignature => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            ApiError::NoStore => (StatusCode::SERVICE_UNAVAILABLE, "no_store"),
             ApiError::Overloaded(..) => (StatusCode::TOO_MANY_REQUESTS, "overloaded"),
             ApiError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             ApiError::RewriteUnavailable => {

@@ -1,7 +1,9 @@
 //! The HTTP API: router, handlers, request/response types, errors as JSON, and the server.
 
 pub mod error;
+pub mod feedback;
 pub mod handlers;
+pub mod jira_hook;
 pub mod listen;
 pub mod openapi;
 pub mod rewrite;
@@ -10,6 +12,7 @@ pub mod score;
 pub mod server;
 pub mod state;
 pub mod types;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -64,6 +67,48 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM; then the server exits anyway.
     #[arg(long, env = "STORYLENS_SHUTDOWN_GRACE", default_value_t = defaults::SHUTDOWN_GRACE_S)]
     pub shutdown_grace: f64,
+    /// SQLite file keeping webhook deliveries, posted comments and feedback (created with its
+    /// tables on start). Needed by /v1/feedback and the webhooks.
+    #[arg(long, env = "STORYLENS_DB")]
+    pub db: Option<std::path::PathBuf>,
+    /// PostgreSQL instead of SQLite (`postgres://user:pass@host/db`); replicas sharing one
+    /// database never comment twice on one delivery.
+    #[arg(long, env = "STORYLENS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Secret of the GitHub webhook (`POST /v1/webhooks/github`); deliveries must be signed with
+    /// it (X-Hub-Signature-256). Needs --db or --database-url.
+    #[arg(long, env = "STORYLENS_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+    /// GitHub REST API base URL (GitHub Enterprise: `https://HOST/api/v3`).
+    #[arg(long, env = "STORYLENS_GITHUB_API_URL", default_value = defaults::GITHUB_API_URL)]
+    pub github_api_url: String,
+    /// Token for comments and labels (fine-grained: Issues read and write).
+    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+    /// Labels to set, per storylens label: `story=user-story,task=tech-task`.
+    #[arg(long, env = "STORYLENS_GITHUB_LABELS")]
+    pub github_labels: Option<String>,
+    /// Attempts per GitHub call (server errors and rate limits are retried with backoff).
+    #[arg(long, env = "STORYLENS_GITHUB_ATTEMPTS", default_value_t = defaults::TRACKER_ATTEMPTS)]
+    pub github_attempts: u32,
+    /// Secret of the Jira webhook (`POST /v1/webhooks/jira`, `X-Hub-Signature`). Needs a store.
+    #[arg(long, env = "STORYLENS_JIRA_WEBHOOK_SECRET", hide_env_values = true)]
+    pub jira_webhook_secret: Option<String>,
+    /// For Jira versions that cannot sign: a token the webhook URL carries (`?token=…`).
+    #[arg(long, env = "STORYLENS_JIRA_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub jira_webhook_token: Option<String>,
+    /// Jira base URL (`https://your-site.atlassian.net`, or the Data Center URL).
+    #[arg(long, env = "STORYLENS_JIRA_URL")]
+    pub jira_url: Option<String>,
+    /// Jira Cloud or Data Center (comment format and API version).
+    #[arg(long, env = "STORYLENS_JIRA_FLAVOR", value_enum, default_value_t = crate::tracker::jira::Flavor::Cloud)]
+    pub jira_flavor: crate::tracker::jira::Flavor,
+    /// Jira Cloud account e-mail (basic auth with the API token).
+    #[arg(long, env = "STORYLENS_JIRA_USER")]
+    pub jira_user: Option<String>,
+    /// Jira Cloud API token or Data Center personal access token.
+    #[arg(long, env = "JIRA_API_TOKEN", hide_env_values = true)]
+    pub jira_token: Option<String>,
     /// Require `Authorization: Bearer <key>` on /v1/*.
     #[arg(long, env = "STORYLENS_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
@@ -122,6 +167,19 @@ impl Default for ServeArgs {
             header_read_timeout: defaults::HEADER_READ_TIMEOUT_S,
             body_read_timeout: defaults::BODY_READ_TIMEOUT_S,
             shutdown_grace: defaults::SHUTDOWN_GRACE_S,
+            db: None,
+            database_url: None,
+            github_webhook_secret: None,
+            github_api_url: defaults::GITHUB_API_URL.into(),
+            github_token: None,
+            github_labels: None,
+            github_attempts: defaults::TRACKER_ATTEMPTS,
+            jira_webhook_secret: None,
+            jira_webhook_token: None,
+            jira_url: None,
+            jira_flavor: crate::tracker::jira::Flavor::Cloud,
+            jira_user: None,
+            jira_token: None,
             api_key: None,
             cache_size: defaults::CACHE_SIZE,
             rewrite: RewriteServeArgs::default(),
@@ -150,6 +208,15 @@ impl ServeArgs {
             rewrite_timeout: Duration::from_secs_f64(self.rewrite.rewrite_timeout.max(0.001)),
             body_read_timeout: Duration::from_secs_f64(self.body_read_timeout.max(0.001)),
         }
+    }
+
+    /// The store's URL, when one is configured.
+    pub fn store_url(&self) -> Option<String> {
+        self.database_url.clone().or_else(|| {
+            self.db
+                .as_ref()
+                .map(|p| format!("sqlite://{}", p.display()))
+        })
     }
 
     /// Connection limits of the accept loop.
@@ -184,6 +251,32 @@ impl ServeArgs {
         }
         if self.max_items_per_request == 0 {
             return Err("--max-items-per-request must be at least 1".into());
+        }
+        if self
+            .github_webhook_secret
+            .as_deref()
+            .is_some_and(|k| k.trim().is_empty())
+        {
+            return Err("--github-webhook-secret is set but empty".into());
+        }
+        if self.github_webhook_secret.is_some() && self.store_url().is_none() {
+            return Err("--github-webhook-secret needs --db PATH or --database-url URL: deliveries are remembered so none is commented on twice".into());
+        }
+        let jira = self.jira_webhook_secret.is_some() || self.jira_webhook_token.is_some();
+        if jira && (self.store_url().is_none() || self.jira_url.is_none()) {
+            return Err("a Jira webhook (--jira-webhook-secret or --jira-webhook-token) needs --jira-url and --db or --database-url".into());
+        }
+        for (flag, v) in [
+            ("--jira-webhook-secret", &self.jira_webhook_secret),
+            ("--jira-webhook-token", &self.jira_webhook_token),
+        ] {
+            if v.as_deref().is_some_and(|k| k.trim().is_empty()) {
+                return Err(format!("{flag} is set but empty"));
+            }
+        }
+        if let Some(spec) = &self.github_labels {
+            crate::tracker::github::parse_labels(spec)
+                .map_err(|e| format!("--github-labels: {e}"))?;
         }
         if self.api_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
             return Err("--api-key (or STORYLENS_API_KEY) is set but empty; an empty key would turn authentication off. Unset it to run without a key".into());

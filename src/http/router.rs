@@ -21,12 +21,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/classify", post(handlers::classify))
         .route("/v1/rewrite", post(super::rewrite::rewrite))
         .route("/v1/score", post(super::score::score))
+        .route("/v1/feedback", post(super::feedback::post))
+        .route("/v1/feedback/stats", get(super::feedback::stats))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_api_key,
         ));
     Router::new()
         .merge(api)
+        // Signed by the tracker instead of the API key.
+        .route("/v1/webhooks/github", post(super::webhooks::github))
+        .route("/v1/webhooks/jira", post(super::jira_hook::jira))
         .route("/health", get(handlers::health))
         .route("/info", get(handlers::info))
         .route("/metrics", get(handlers::metrics))

@@ -30,7 +30,7 @@ where
 {
     let batcher = Arc::new(Batcher::new(args.batch_config()));
     let rewrites = Arc::new(RewriteQueue::new(args.rewrite.max_queued_rewrites));
-    let state = AppState::new(
+    let mut state = AppState::new(
         Arc::clone(&batcher),
         args.limits(),
         args.api_key.clone(),
@@ -39,6 +39,59 @@ where
     .with_analyzer(analyzer)
     .with_text_policy(policy)
     .with_rewrite_queue(Arc::clone(&rewrites));
+    if let Some(url) = args.store_url() {
+        let store = crate::store::Store::open(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(secret) = &args.github_webhook_secret {
+            state = state.with_github(super::webhooks::GitHubHook {
+                secret: secret.as_bytes().to_vec(),
+                api: crate::tracker::github::GitHubApi {
+                    base_url: args.github_api_url.clone(),
+                    token: args.github_token.clone(),
+                    labels: args
+                        .github_labels
+                        .as_deref()
+                        .map(crate::tracker::github::parse_labels)
+                        .transpose()
+                        .map_err(anyhow::Error::msg)?
+                        .unwrap_or_default(),
+                    retry: crate::tracker::retry::RetryPolicy {
+                        max_attempts: args.github_attempts,
+                        ..crate::tracker::github::default_retry()
+                    },
+                },
+                client: reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(30))
+                    .build()?,
+                store: store.clone(),
+            });
+        }
+        let jira_auth = match (&args.jira_webhook_secret, &args.jira_webhook_token) {
+            (Some(s), _) => Some(crate::tracker::jira::JiraAuth::Secret(
+                s.as_bytes().to_vec(),
+            )),
+            (None, Some(t)) => Some(crate::tracker::jira::JiraAuth::UrlToken(t.clone())),
+            _ => None,
+        };
+        if let (Some(auth), Some(base_url)) = (jira_auth, &args.jira_url) {
+            state = state.with_jira(super::jira_hook::JiraHook {
+                auth,
+                api: crate::tracker::jira::JiraApi {
+                    base_url: base_url.clone(),
+                    flavor: args.jira_flavor,
+                    user: args.jira_user.clone(),
+                    token: args.jira_token.clone(),
+                    retry: crate::tracker::github::default_retry(),
+                },
+                client: reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(30))
+                    .build()?,
+                store: store.clone(),
+            });
+        }
+        state = state.with_store(store);
+    }
     let rewrite_workers = args.rewrite.rewrite_workers;
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
@@ -59,6 +112,8 @@ where
             warm_up(&loader_state).await?;
             loader_state.set_ready();
             tracing::info!("model ready");
+            // Deliveries accepted before a restart are answered now.
+            tokio::spawn(super::webhooks::resume(loader_state.clone()));
             if let Some(load_rewriter) = rewriter {
                 let engine = tokio::task::spawn_blocking(load_rewriter).await??;
                 loader_state.install_rewriter(engine, rewrite_workers);

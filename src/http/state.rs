@@ -44,6 +44,12 @@ pub struct Inner {
     pub rewriter: OnceLock<Arc<dyn RewriteEngine>>,
     /// The rewrite queue (capacity 0 when rewrites are off).
     pub rewrites: Arc<RewriteQueue>,
+    /// Deliveries, comments and feedback, when `--db` or `--database-url` is given.
+    pub store: Option<crate::store::Store>,
+    /// The GitHub webhook, when `--github-webhook-secret` is given.
+    pub github: Option<Arc<super::webhooks::GitHubHook>>,
+    /// The Jira webhook, when a secret or URL token is given.
+    pub jira: Option<Arc<super::jira_hook::JiraHook>>,
     ready: AtomicBool,
 }
 
@@ -73,6 +79,9 @@ impl AppState {
             policy: TextPolicy::default(),
             rewriter: OnceLock::new(),
             rewrites: Arc::new(RewriteQueue::new(0)),
+            store: None,
+            github: None,
+            jira: None,
             ready: AtomicBool::new(false),
         }))
     }
@@ -96,6 +105,24 @@ impl AppState {
     /// Sets the rewrite queue (before the state is shared).
     pub fn with_rewrite_queue(mut self, queue: Arc<RewriteQueue>) -> Self {
         self.inner_mut().rewrites = queue;
+        self
+    }
+
+    /// Sets the store (before the state is shared).
+    pub fn with_store(mut self, store: crate::store::Store) -> Self {
+        self.inner_mut().store = Some(store);
+        self
+    }
+
+    /// Sets the GitHub webhook (before the state is shared).
+    pub fn with_github(mut self, hook: super::webhooks::GitHubHook) -> Self {
+        self.inner_mut().github = Some(Arc::new(hook));
+        self
+    }
+
+    /// Sets the Jira webhook (before the state is shared).
+    pub fn with_jira(mut self, hook: super::jira_hook::JiraHook) -> Self {
+        self.inner_mut().jira = Some(Arc::new(hook));
         self
     }
 
