@@ -155,21 +155,7 @@ async fn process(
     item: crate::analysis::Item,
 ) {
     let outcome = comment(&state, &hook, item).await;
-    let (status, attempts) = match &outcome {
-        Ok(a) => ("posted", *a),
-        Err(e) => {
-            metrics::counter!("storylens_webhook_failures_total", "source" => SOURCE).increment(1);
-            tracing::error!(%delivery, error = %e, "Jira delivery failed");
-            ("failed", 0)
-        }
-    };
-    if let Err(e) = hook
-        .store
-        .finish_delivery(SOURCE, &delivery, status, attempts)
-        .await
-    {
-        tracing::error!(%delivery, error = %e, "cannot record the delivery's outcome");
-    }
+    super::webhooks::record(&hook.store, SOURCE, &delivery, outcome).await;
 }
 
 async fn comment(

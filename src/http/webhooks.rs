@@ -149,20 +149,29 @@ pub async fn resume(state: AppState) {
 
 async fn process(state: AppState, hook: Arc<GitHubHook>, delivery: String, event: IssuesEvent) {
     let outcome = comment(&state, &hook, &event).await;
+    record(&hook.store, SOURCE, &delivery, outcome).await;
+}
+
+/// Records how a delivery ended: counted and logged with its id when it failed.
+pub(super) async fn record(
+    store: &Store,
+    source: &'static str,
+    delivery: &str,
+    outcome: crate::Result<u32>,
+) {
     let (status, attempts) = match &outcome {
         Ok(attempts) => ("posted", *attempts),
         Err(e) => {
-            metrics::counter!("storylens_webhook_failures_total", "source" => SOURCE).increment(1);
-            tracing::error!(%delivery, error = %e, "GitHub delivery failed");
+            metrics::counter!("storylens_webhook_failures_total", "source" => source).increment(1);
+            tracing::error!(source, %delivery, error = %e, "webhook delivery failed");
             ("failed", 0)
         }
     };
-    if let Err(e) = hook
-        .store
-        .finish_delivery(SOURCE, &delivery, status, attempts)
+    if let Err(e) = store
+        .finish_delivery(source, delivery, status, attempts)
         .await
     {
-        tracing::error!(%delivery, error = %e, "cannot record the delivery's outcome");
+        tracing::error!(source, %delivery, error = %e, "cannot record the delivery's outcome");
     }
 }
 

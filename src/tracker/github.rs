@@ -113,24 +113,19 @@ impl GitHubApi {
             Some(id) => Some(id.to_string()),
             None => self.find_marked(client, repo, number).await?,
         };
-        let (resp, attempts) = match &existing {
-            Some(id) => {
-                let path = format!("/repos/{repo}/issues/comments/{id}");
-                send_with_retries(&self.retry, || {
-                    self.request(client, reqwest::Method::PATCH, &path)
-                        .json(&payload)
-                })
-                .await?
-            }
-            None => {
-                let path = format!("/repos/{repo}/issues/{number}/comments");
-                send_with_retries(&self.retry, || {
-                    self.request(client, reqwest::Method::POST, &path)
-                        .json(&payload)
-                })
-                .await?
-            }
-        };
+        let update = format!(
+            "/repos/{repo}/issues/comments/{}",
+            existing.as_deref().unwrap_or_default()
+        );
+        let (resp, attempts) = super::retry::upsert(
+            &self.retry,
+            |m, p| self.request(client, m, p),
+            existing.is_some(),
+            (reqwest::Method::PATCH, &update),
+            &format!("/repos/{repo}/issues/{number}/comments"),
+            &payload,
+        )
+        .await?;
         let comment: CommentRef = resp.json().await.map_err(|e| {
             crate::Error::Internal(format!("GitHub answered an unreadable comment: {e}"))
         })?;

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::retry::{send_with_retries, RetryPolicy};
+use super::retry::RetryPolicy;
 
 /// Which Jira: the comment format and the API version differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -115,24 +115,19 @@ impl JiraApi {
     ) -> crate::Result<(String, u32)> {
         let v = self.version();
         let payload = self.payload(text);
-        let (resp, attempts) = match known {
-            Some(id) => {
-                let path = format!("/rest/api/{v}/issue/{key}/comment/{id}");
-                send_with_retries(&self.retry, || {
-                    self.request(client, reqwest::Method::PUT, &path)
-                        .json(&payload)
-                })
-                .await?
-            }
-            None => {
-                let path = format!("/rest/api/{v}/issue/{key}/comment");
-                send_with_retries(&self.retry, || {
-                    self.request(client, reqwest::Method::POST, &path)
-                        .json(&payload)
-                })
-                .await?
-            }
-        };
+        let update = format!(
+            "/rest/api/{v}/issue/{key}/comment/{}",
+            known.unwrap_or_default()
+        );
+        let (resp, attempts) = super::retry::upsert(
+            &self.retry,
+            |m, p| self.request(client, m, p),
+            known.is_some(),
+            (reqwest::Method::PUT, &update),
+            &format!("/rest/api/{v}/issue/{key}/comment"),
+            &payload,
+        )
+        .await?;
         let c: CommentRef = resp.json().await.map_err(|e| {
             crate::Error::Internal(format!("Jira answered an unreadable comment: {e}"))
         })?;

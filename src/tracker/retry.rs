@@ -86,3 +86,22 @@ pub async fn send_with_retries(
     }
     unreachable!("the last attempt returns")
 }
+
+/// Sends `payload` to `update_path` with `update` when the comment is `known`, else to
+/// `create_path` with POST, with retries; returns the answer and the attempts it took. One
+/// place for the post-or-update both trackers do.
+pub async fn upsert(
+    policy: &RetryPolicy,
+    make: impl Fn(reqwest::Method, &str) -> RequestBuilder,
+    known: bool,
+    (update, update_path): (reqwest::Method, &str),
+    create_path: &str,
+    payload: &serde_json::Value,
+) -> crate::Result<(Response, u32)> {
+    let (method, path) = if known {
+        (update, update_path)
+    } else {
+        (reqwest::Method::POST, create_path)
+    };
+    send_with_retries(policy, || make(method.clone(), path).json(payload)).await
+}
