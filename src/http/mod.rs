@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod jira_hook;
 pub mod listen;
 pub mod openapi;
+pub mod page;
 pub mod rewrite;
 pub mod router;
 pub mod score;

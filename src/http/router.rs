@@ -32,6 +32,9 @@ pub fn router(state: AppState) -> Router {
         // Signed by the tracker instead of the API key.
         .route("/v1/webhooks/github", post(super::webhooks::github))
         .route("/v1/webhooks/jira", post(super::jira_hook::jira))
+        .route("/", get(super::page::index))
+        .route("/page.js", get(super::page::script))
+        .route("/page.css", get(super::page::style))
         .route("/health", get(handlers::health))
         .route("/info", get(handlers::info))
         .route("/metrics", get(handlers::metrics))
