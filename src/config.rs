@@ -95,6 +95,37 @@ pub enum Command {
     Lint(LintArgs),
     /// Work with the feedback store.
     Feedback(FeedbackArgs),
+    /// Measure tokenize + encode + classify on a file of items at several batch sizes.
+    Bench(BenchArgs),
+}
+
+/// Numeric precision of the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Precision {
+    /// 32-bit floats (the reference path).
+    F32,
+    /// 8-bit integer matrix multiplies (not built yet: refused with a message).
+    Int8,
+}
+
+/// `storylens bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Items, one a line, or JSONL in any item shape.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Batch sizes to measure.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
+    pub batch: Vec<usize>,
+    /// Encoder precision.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub precision: Precision,
+    /// Seconds measured per batch size (after one warm-up batch).
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `storylens feedback`.

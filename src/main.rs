@@ -26,6 +26,7 @@ fn main() -> std::process::ExitCode {
         Command::Score(c) => cli::score::run(&args.model, &c),
         Command::Lint(c) => cli::lint::run(&args.model, &c),
         Command::Feedback(c) => cli::feedback::run(&c),
+        Command::Bench(c) => cli::bench::run(&args.model, &c),
     };
     match result {
         Ok(code) => code,

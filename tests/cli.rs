@@ -256,3 +256,48 @@ fn lint_annotates_findings_with_file_and_line_and_fails_as_asked() {
         .any(|f| f["code"] == "unreadable-row" && f["line"] == 2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_measures_each_batch_size_and_refuses_an_unbuilt_precision() {
+    let dir = std::env::temp_dir().join(format!("storylens-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("items.txt");
+    std::fs::write(
+        &file,
+        "Upgrade the build to Node 22\nLet shoppers filter results by price\n{\"title\": \"Refactor the billing module\"}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = storylens(
+        &[
+            "bench",
+            "--input",
+            path,
+            "--batch",
+            "1,4",
+            "--seconds",
+            "0.2",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["precision"], "f32");
+    assert_eq!(v["items"], 3);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[1]["batch"], 4);
+    assert!(results
+        .iter()
+        .all(|r| r["items_per_s"].as_f64().unwrap() > 0.0
+            && r["p50_ms"].as_f64().unwrap() <= r["p99_ms"].as_f64().unwrap()));
+    let out = storylens(&["bench", "--input", path, "--precision", "int8"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

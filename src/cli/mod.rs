@@ -1,6 +1,7 @@
 //! The commands behind the binary. Each returns an exit code: 0 done, 1 done with some items in
 //! error (reported on stderr), 2 failed.
 
+pub mod bench;
 pub mod classify;
 pub mod eval;
 pub mod eval_rewrite;
