@@ -715,3 +715,21 @@ async fn the_documented_example_is_accepted_and_the_answer_fits_the_schema() {
     broken["results"][0]["label"] = json!(7);
     assert!(fits(&doc, &schemas["ClassifyResponse"], &broken).is_err());
 }
+
+#[tokio::test]
+async fn a_broken_body_is_400_a_large_one_413_and_neither_reaches_the_model() {
+    let app = app(Setup::default());
+    // A body that fails mid-stream (what a bad chunk size or a short body looks like).
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(axum::body::Bytes::from_static(b"{\"items\": [")),
+        Err(std::io::Error::other("unexpected end of chunked body")),
+    ];
+    let body = Body::from_stream(futures_util::stream::iter(chunks));
+    let (status, _, v) = send(&app, post(body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["code"], "invalid_body");
+    let huge = format!(r#"{{"items": [{{"title": "{}"}}]}}"#, "a".repeat(70 * 1024));
+    let (status, _, v) = send(&app, post(huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(v["code"], "too_large");
+}

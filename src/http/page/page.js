@@ -243,14 +243,18 @@ async function run(entries) {
   const bar = $("progress"); bar.max = Math.max(1, entries.length); bar.value = 0;
   const started = performance.now();
   try {
-    for (let i = 0; i < entries.length; i += BATCH) {
-      const batch = entries.slice(i, i + BATCH);
-      await classify(batch, state.controller.signal);
-      bar.value = Math.min(entries.length, i + BATCH);
-      status(`${bar.value} of ${entries.length} items`);
-      if (i === 0) console.log(`first rows after ${(performance.now() - started).toFixed(0)} ms`);
-      summarise(); render();
-    }
+    // Two batches in flight: the server packs them into model batches while the page renders.
+    let next = 0; let done = 0;
+    const worker = async () => {
+      while (next < entries.length) {
+        const batch = entries.slice(next, next + BATCH); next += BATCH;
+        await classify(batch, state.controller.signal);
+        done += batch.length; bar.value = done;
+        status(`${done} of ${entries.length} items`);
+        summarise(); render();
+      }
+    };
+    await Promise.all([worker(), worker()]);
     status(`${entries.length} items in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     document.body.dataset.done = "true";
   } catch (e) {
