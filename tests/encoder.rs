@@ -1,0 +1,136 @@
+//! Reference tests of the hand-written encoder on the real base weights (after
+//! `scripts/fetch-models`): packed batches equal padded ones, the encoder equals
+//! candle-transformers' `BertModel` on the same weights, and splitting a batch across threads
+//! changes nothing.
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use clap::Parser;
+
+use storylens::config::Cli;
+use storylens::model::encoder::{mean_pool, Batch, Encoder};
+use storylens::model::{loader, Classifier, Encoded, Model, TextTokenizer};
+
+const TEXTS: [&str; 5] = [
+    "Upgrade the build",
+    "As a shopper, I want to save items to a wishlist so that I can buy them later",
+    "Create a database table for wishlist items",
+    "Let patients book appointments online and see their invoices in one place, even on a phone",
+    "CI",
+];
+
+struct Base {
+    encoder: Encoder,
+    tokenizer: TextTokenizer,
+    files: loader::BaseFiles,
+    /// The base model's config.json, as candle-transformers reads it.
+    config: String,
+}
+
+fn base() -> Base {
+    let cli = Cli::parse_from(["storylens", "classify", "x"]);
+    let files =
+        loader::base_files(&cli.model.locations()).expect("models set up (scripts/fetch-models)");
+    let cfg = loader::read_config(&files.config).unwrap();
+    let tensors = loader::load_base_tensors(&files.weights, &Device::Cpu).unwrap();
+    let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+    let encoder = Encoder::load(vb, &cfg).unwrap();
+    let tokenizer = TextTokenizer::from_file(&files.tokenizer, 128).unwrap();
+    let config = std::fs::read_to_string(&files.config).unwrap();
+    Base {
+        encoder,
+        tokenizer,
+        files,
+        config,
+    }
+}
+
+fn ids(b: &Base) -> Vec<Vec<u32>> {
+    TEXTS
+        .iter()
+        .map(|t| b.tokenizer.encode(t).unwrap().ids)
+        .collect()
+}
+
+fn pooled(b: &Base, batch: &Batch) -> Vec<Vec<f32>> {
+    let x = b.encoder.forward(batch).unwrap();
+    mean_pool(&x, batch).unwrap().to_vec2().unwrap()
+}
+
+fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn packed_batches_equal_padded_batches() {
+    let b = base();
+    let ids = ids(&b);
+    let rows: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+    let packed = pooled(&b, &Batch::packed(&rows, &Device::Cpu).unwrap());
+    let padded = pooled(&b, &Batch::padded(&rows, 0, &Device::Cpu).unwrap());
+    let d = max_diff(&packed, &padded);
+    eprintln!("packed vs padded: max diff {d:.2e}");
+    assert!(d < 1e-5, "packed and padded differ by {d}");
+    // Each item alone gives what it gives in the batch.
+    for (i, r) in rows.iter().enumerate() {
+        let alone = pooled(&b, &Batch::packed(&[r], &Device::Cpu).unwrap());
+        let d = max_diff(&alone, &packed[i..=i]);
+        assert!(d < 1e-5, "item {i} alone differs by {d}");
+    }
+}
+
+#[test]
+fn the_encoder_matches_candle_transformers_bert_on_the_same_weights() {
+    use candle_transformers::models::bert::{BertModel, Config};
+    let b = base();
+    let config: Config = serde_json::from_str(&b.config).unwrap();
+    // SAFETY: the file is the pinned, digest-checked weights, not modified while mapped.
+    let vb = unsafe {
+        VarBuilder::from_mmaped_safetensors(&[&b.files.weights], DType::F32, &Device::Cpu).unwrap()
+    };
+    let bert = BertModel::load(vb, &config).unwrap();
+    for (text, row) in TEXTS.iter().zip(ids(&b)) {
+        let n = row.len();
+        let input = Tensor::new(row.as_slice(), &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let types = input.zeros_like().unwrap();
+        let states = bert
+            .forward(&input, &types, None)
+            .unwrap()
+            .squeeze(0)
+            .unwrap();
+        let mean = (states.sum(0).unwrap() / n as f64).unwrap();
+        let norm = mean.sqr().unwrap().sum_all().unwrap().sqrt().unwrap();
+        let reference: Vec<f32> = mean.broadcast_div(&norm).unwrap().to_vec1().unwrap();
+        let ours = pooled(&b, &Batch::packed(&[row.as_slice()], &Device::Cpu).unwrap());
+        // Our GELU is a fast approximation of the erf form (see model::gelu).
+        let d = max_diff(&ours, &[reference.clone()]);
+        let cos: f32 = ours[0].iter().zip(&reference).map(|(x, y)| x * y).sum();
+        assert!(
+            d < 1e-3 && cos > 0.99999,
+            "{text:?}: max diff {d}, cosine {cos}"
+        );
+    }
+}
+
+#[test]
+fn splitting_a_batch_across_threads_changes_nothing() {
+    let load = |threads: &str| -> Classifier {
+        let cli = Cli::parse_from(["storylens", "--threads", threads, "classify", "x"]);
+        Classifier::load(&cli.model.classifier_options().unwrap()).unwrap()
+    };
+    let (one, two) = (load("1"), load("2"));
+    let encoded: Vec<Encoded> = TEXTS.iter().map(|t| one.tokenize(t).unwrap()).collect();
+    let refs: Vec<&Encoded> = encoded.iter().collect();
+    let a = one.predict(&refs).unwrap();
+    let b = two.predict(&refs).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x.story - y.story).abs() < 1e-6, "{x:?} vs {y:?}");
+    }
+}
