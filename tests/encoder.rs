@@ -112,6 +112,7 @@ fn the_encoder_matches_candle_transformers_bert_on_the_same_weights() {
         // Our GELU is a fast approximation of the erf form (see model::gelu).
         let d = max_diff(&ours, std::slice::from_ref(&reference));
         let cos: f32 = ours[0].iter().zip(&reference).map(|(x, y)| x * y).sum();
+        eprintln!("{text:?}: max diff {d:.2e}, cosine {cos:.7}");
         assert!(
             d < 1e-3 && cos > 0.99999,
             "{text:?}: max diff {d}, cosine {cos}"
