@@ -420,6 +420,14 @@ pub struct TrainArgs {
     /// Seed for initialisation and shuffling.
     #[arg(long, env = "STORYLENS_SEED", default_value_t = 42)]
     pub seed: u64,
+    /// Feedback rows (`storylens feedback export`) added to the training rows; with `--eval`,
+    /// the figures of the model in use are printed first, so before and after can be compared.
+    #[arg(
+        long = "with-feedback",
+        env = "STORYLENS_WITH_FEEDBACK",
+        value_delimiter = ','
+    )]
+    pub with_feedback: Vec<PathBuf>,
     /// Extra labelled files evaluated after training and recorded in the manifest.
     #[arg(long = "eval", env = "STORYLENS_TRAIN_EVAL", value_delimiter = ',')]
     pub eval: Vec<PathBuf>,

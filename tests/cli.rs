@@ -301,3 +301,26 @@ fn bench_measures_each_batch_size_and_refuses_an_unbuilt_precision() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn train_with_feedback_checks_the_rows_before_training() {
+    let dir = std::env::temp_dir().join(format!("storylens-fb-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("feedback.jsonl");
+    std::fs::write(&bad, "{\"text\": \"Upgrade the build\", \"label\": \"task\"}\n{\"text\": \"x\", \"label\": \"maybe\"}\n").unwrap();
+    let out = storylens(
+        &[
+            "train",
+            "--with-feedback",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.join("model").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("feedback.jsonl:2"), "{err}");
+    assert!(!dir.join("model").join("classifier.safetensors").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
