@@ -46,7 +46,16 @@ pub async fn post(
         return Err(ApiError::InvalidField("item_text is empty".into()));
     }
     let id = store.add_feedback(&record).await?;
-    metrics::counter!("storylens_feedback_total", "verdict" => format!("{:?}", record.verdict).to_lowercase()).increment(1);
+    // Acceptance per project, disposition and label, as Prometheus computes it:
+    // sum(verdict=~"accept|edit") / sum(all) over any window (a week, say).
+    metrics::counter!(
+        "storylens_feedback_total",
+        "project" => record.project.clone(),
+        "disposition" => record.suggested_disposition.clone().unwrap_or_default(),
+        "label" => record.suggested_label.clone().unwrap_or_default(),
+        "verdict" => format!("{:?}", record.verdict).to_lowercase()
+    )
+    .increment(1);
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
 }
 
