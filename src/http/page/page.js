@@ -5,7 +5,7 @@
 
 const BATCH = 64;
 const $ = (id) => document.getElementById(id);
-const state = { rows: [], controller: null };
+const state = { rows: [], shown: 0, controller: null };
 
 function headers() {
   const h = { "content-type": "application/json" };
@@ -215,7 +215,22 @@ function summarise() {
   $("summary").hidden = false;
 }
 
+/** Appends the rows answered since the last call, in input order (batches finish out of
+ * order); everything is re-rendered only when a filter or sort is set. */
+function renderNew() {
+  if ($("f-label").value || $("f-code").value || $("f-sort").value !== "order") { render(); return; }
+  const list = $("rows");
+  while (state.shown < state.rows.length) {
+    const b = state.rows[state.shown];
+    if (!b.result && !b.error && b.item) break;
+    list.append(rowView(b));
+    state.shown++;
+  }
+  $("results").hidden = state.rows.length === 0;
+}
+
 function render() {
+  state.shown = state.rows.length;
   const label = $("f-label").value; const code = $("f-code").value; const sort = $("f-sort").value;
   let rows = state.rows.filter((b) => (!label || (b.result && b.result.label === label)) && (!code || (b.result && b.result.findings.some((f) => f.code === code))));
   if (sort === "quality") rows = [...rows].sort((a, b) => (a.result ? a.result.quality : -1) - (b.result ? b.result.quality : -1));
@@ -238,7 +253,8 @@ function exportCsv() {
 // ---- the run -------------------------------------------------------------------------------
 
 async function run(entries) {
-  state.rows = entries; state.controller = new AbortController();
+  state.rows = entries; state.shown = 0; state.controller = new AbortController();
+  $("rows").replaceChildren();
   $("run").disabled = true; $("cancel").disabled = false; $("export").disabled = true;
   const bar = $("progress"); bar.max = Math.max(1, entries.length); bar.value = 0;
   const started = performance.now();
@@ -251,7 +267,7 @@ async function run(entries) {
         await classify(batch, state.controller.signal);
         done += batch.length; bar.value = done;
         status(`${done} of ${entries.length} items`);
-        summarise(); render();
+        summarise(); renderNew();
       }
     };
     await Promise.all([worker(), worker()]);
