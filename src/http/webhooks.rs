@@ -203,14 +203,22 @@ pub(super) async fn analyse(
         .into_iter()
         .next()
         .ok_or_else(|| crate::Error::Internal("no result".into()))??;
-    let rewrite = if state.rewriter.get().is_some() {
-        let replies = state.rewrites.submit(vec![item], None)?;
-        match replies.into_iter().next() {
+    // A busy or failing refiner leaves the comment without a next step rather than without
+    // a comment.
+    let rewrite = match state
+        .rewriter
+        .get()
+        .map(|_| state.rewrites.submit(vec![item], None))
+    {
+        Some(Ok(replies)) => match replies.into_iter().next() {
             Some(rx) => rx.await.ok().and_then(Result::ok).map(|d| d.output),
             None => None,
+        },
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "refinement skipped for a webhook comment");
+            None
         }
-    } else {
-        None
+        None => None,
     };
     Ok((scored, rewrite))
 }
