@@ -49,8 +49,8 @@ pub enum Error {
     #[error("{0}")]
     TooLarge(String),
     /// The service is at capacity now; the same request can succeed later.
-    #[error("server is at capacity ({0}); retry later")]
-    Overloaded(String),
+    #[error("server is at capacity ({message}); retry in {retry_after_s} s")]
+    Overloaded { message: String, retry_after_s: u64 },
     /// Work took longer than its deadline.
     #[error("timed out after {0} ms")]
     Timeout(u64),
@@ -88,7 +88,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidInput(_) | Error::TooLarge(_) => ErrorKind::Input,
-            Error::Overloaded(_) | Error::Timeout(_) | Error::ShuttingDown => {
+            Error::Overloaded { .. } | Error::Timeout(_) | Error::ShuttingDown => {
                 ErrorKind::Unavailable
             }
             Error::ModelMissing { .. }

@@ -159,7 +159,7 @@ impl Scorer {
         let (jobs, slots) = pending(&prepared);
         let mut replies = Vec::with_capacity(jobs.len());
         match admission {
-            Admission::Now => replies.extend(self.batcher.submit(jobs)?),
+            Admission::Now => replies.extend(self.batcher.submit_or_overloaded(jobs)?),
             Admission::Wait => {
                 for piece in pieces(jobs, self.batcher.config().max_queued_items) {
                     replies.extend(self.batcher.submit_when_room(piece).await?);

@@ -1,7 +1,9 @@
 //! The classification queue: items from many requests packed into model batches by token
 //! budget, run on worker threads that share one model.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use super::pack;
 use super::queue::{QueueMetrics, Reply, SubmitError, Work, WorkQueue};
@@ -33,6 +35,34 @@ const METRICS: QueueMetrics = QueueMetrics {
 struct Classify {
     model: Arc<dyn Model>,
     cfg: BatchConfig,
+    rate: Arc<DrainRate>,
+}
+
+/// Items per second the workers get through, smoothed over recent batches: what a client told
+/// to come back should wait for the queue ahead of it to drain.
+#[derive(Default)]
+struct DrainRate(AtomicU64);
+
+impl DrainRate {
+    fn record(&self, items: usize, took: Duration) {
+        let now = items as f64 / took.as_secs_f64().max(1e-6);
+        let old = f64::from_bits(self.0.load(Ordering::Relaxed));
+        let smoothed = if old > 0.0 {
+            0.8 * old + 0.2 * now
+        } else {
+            now
+        };
+        self.0.store(smoothed.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Seconds for `queued` items to drain, 1 to 60; 1 before any batch has run.
+    fn seconds_for(&self, queued: usize) -> u64 {
+        let rate = f64::from_bits(self.0.load(Ordering::Relaxed));
+        if rate <= 0.0 {
+            return 1;
+        }
+        ((queued as f64 / rate).ceil() as u64).clamp(1, 60)
+    }
 }
 
 impl Work for Classify {
@@ -52,7 +82,12 @@ impl Work for Classify {
         let longest = batch.iter().map(|e| e.len()).max().unwrap_or(0);
         metrics::histogram!("storylens_batch_size").record(batch.len() as f64);
         metrics::histogram!("storylens_batch_tokens").record((longest * batch.len()) as f64);
-        self.model.predict(batch)
+        let started = Instant::now();
+        let out = self.model.predict(batch)?;
+        // Several workers share the model: each sees its own share of the throughput.
+        self.rate
+            .record(batch.len() * self.cfg.workers.max(1), started.elapsed());
+        Ok(out)
     }
 }
 
@@ -62,6 +97,7 @@ pub struct Batcher {
     queue: WorkQueue<Classify>,
     cfg: BatchConfig,
     model: OnceLock<Arc<dyn Model>>,
+    rate: Arc<DrainRate>,
 }
 
 impl Batcher {
@@ -71,6 +107,7 @@ impl Batcher {
             queue: WorkQueue::new(cfg.max_queued_items, METRICS),
             cfg,
             model: OnceLock::new(),
+            rate: Arc::default(),
         }
     }
 
@@ -85,6 +122,7 @@ impl Batcher {
             let work = Arc::new(Classify {
                 model,
                 cfg: self.cfg.clone(),
+                rate: Arc::clone(&self.rate),
             });
             self.queue.start(work, self.cfg.workers, "storylens-model");
         }
@@ -105,6 +143,18 @@ impl Batcher {
         self.queue.submit(items)
     }
 
+    /// [`Batcher::submit`] with a full queue answered as [`crate::Error::Overloaded`], its
+    /// retry time the time the queue ahead needs to drain at the recent rate.
+    pub fn submit_or_overloaded(&self, items: Vec<Encoded>) -> crate::Result<Vec<Reply<Scores>>> {
+        self.queue.submit(items).map_err(|e| match e {
+            SubmitError::QueueFull { queued, .. } => crate::Error::Overloaded {
+                message: e.to_string(),
+                retry_after_s: self.rate.seconds_for(queued),
+            },
+            other => other.into(),
+        })
+    }
+
     /// Queues all items, waiting for room while the queue is full.
     pub async fn submit_when_room(
         &self,
@@ -121,5 +171,20 @@ impl Batcher {
     /// Stops taking submissions, lets the workers finish everything queued, and joins them.
     pub fn shutdown(&self) {
         self.queue.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_time_follows_the_queue_and_the_drain_rate() {
+        let rate = DrainRate::default();
+        assert_eq!(rate.seconds_for(10_000), 1, "no batch yet: 1 s");
+        rate.record(100, Duration::from_millis(100)); // 1,000 items/s
+        assert_eq!(rate.seconds_for(500), 1);
+        assert_eq!(rate.seconds_for(4_000), 4);
+        assert_eq!(rate.seconds_for(1_000_000), 60, "capped");
     }
 }

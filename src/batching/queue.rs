@@ -75,7 +75,10 @@ pub enum SubmitError {
 impl From<SubmitError> for crate::Error {
     fn from(e: SubmitError) -> Self {
         match e {
-            SubmitError::QueueFull { .. } => crate::Error::Overloaded(e.to_string()),
+            SubmitError::QueueFull { .. } => crate::Error::Overloaded {
+                message: e.to_string(),
+                retry_after_s: 1,
+            },
             SubmitError::TooLarge { .. } => {
                 crate::Error::TooLarge(format!("{e}; send fewer per request"))
             }

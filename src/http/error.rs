@@ -67,7 +67,10 @@ impl From<crate::Error> for ApiError {
         match e {
             crate::Error::InvalidInput(m) => ApiError::InvalidField(m),
             crate::Error::TooLarge(m) => ApiError::TooLarge(m),
-            crate::Error::Overloaded(m) => ApiError::Overloaded(m, 1),
+            crate::Error::Overloaded {
+                message,
+                retry_after_s,
+            } => ApiError::Overloaded(message, retry_after_s),
             crate::Error::Timeout(ms) => ApiError::Timeout(ms),
             crate::Error::ShuttingDown => ApiError::ShuttingDown,
             other => {
