@@ -72,6 +72,8 @@ impl Browser {
         let driver = which("chromedriver")?;
         let chromium = which("chromium").or_else(|| which("chromium-browser"))?;
         let port = free_port();
+        let profile =
+            std::env::temp_dir().join(format!("storylens-chromium-{}", std::process::id()));
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -89,7 +91,12 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"]}}}});
+            "goog:chromeOptions": {"binary": chromium, "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000",
+                // The machine has no network: background fetches would only be refused.
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", "--no-first-run",
+                format!("--user-data-dir={}", profile.display())]}}}});
         let v: Value = http
             .post(format!("{base}/session"))
             .json(&caps)
