@@ -179,7 +179,16 @@ pub fn read_config(path: &Path) -> Result<super::encoder::EncoderConfig> {
 /// Loads base weights and fuses each layer's query, key and value projections into one
 /// `attention.qkv` linear, the layout [`super::encoder::Encoder`] reads.
 pub fn load_base_tensors(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    let mut map = candle_core::safetensors::load(path, device)?;
+    // Mapped, not read: the file's pages are dropped once the tensors are copied out, instead
+    // of a heap copy of the whole file staying with the allocator.
+    // SAFETY: the file is the digest-checked base weights, not modified while mapped.
+    let mapped = unsafe { candle_core::safetensors::MmapedSafetensors::new(path)? };
+    let mut map = mapped
+        .tensors()
+        .into_iter()
+        .map(|(name, _)| Ok((name.clone(), mapped.load(&name, device)?)))
+        .collect::<Result<HashMap<String, Tensor>>>()?;
+    drop(mapped);
     fuse_qkv(&mut map)?;
     Ok(map)
 }
