@@ -2,12 +2,13 @@
 //! Debian's `chromium-driver`), against the real server and models. Skipped, saying so, where
 //! no chromedriver is installed; `.ci/run` installs it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+mod support;
 
 struct Proc(Child);
 
@@ -27,22 +28,7 @@ fn free_port() -> u16 {
 }
 
 fn serve(db: &Path) -> (Proc, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storylens"))
-        .args(["serve", "--port", "0", "--db", db.to_str().unwrap()])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("STORYLENS_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Some(a) = line.strip_prefix("storylens: listening on ") {
-            break a.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, base) = support::spawn_serve(&["--db", db.to_str().unwrap()], &[]);
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {

@@ -1,10 +1,11 @@
 //! End-to-end tests of `storylens serve` with the real model on a random port.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+mod support;
 
 struct Server {
     child: Child,
@@ -13,30 +14,13 @@ struct Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_storylens"))
-            .args(["serve", "--port", "0"])
-            // Classification tests do not need the refiner; rewrite tests turn it on.
-            .args(if extra.contains(&"--rewrite-workers") {
-                &[][..]
-            } else {
-                &["--rewrite-workers", "0"][..]
-            })
-            .args(extra)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("STORYLENS_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start server");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server printed its address").unwrap();
-            if let Some(addr) = line.strip_prefix("storylens: listening on ") {
-                break addr.trim().to_string();
-            }
+        // Classification tests do not need the refiner; rewrite tests turn it on.
+        let refiner: &[&str] = if extra.contains(&"--rewrite-workers") {
+            &[]
+        } else {
+            &["--rewrite-workers", "0"]
         };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, base) = support::spawn_serve(&[refiner, extra].concat(), &[]);
         let server = Self { child, base };
         server.wait_ready();
         server

@@ -1,9 +1,8 @@
 //! The GitHub webhook against a fake GitHub on loopback, and feedback that survives a SIGKILL:
 //! the real binary, the real models, a SQLite store in a temporary folder.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,8 @@ use axum::{Json, Router};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
+
+mod support;
 
 /// What the fake GitHub saw, and how many comment posts it still fails with 500.
 #[derive(Default)]
@@ -157,25 +158,8 @@ impl Server {
     }
 
     fn start_on(store: &[&str], extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_storylens"))
-            .args(["serve", "--port", "0"])
-            .args(store)
-            .args(extra)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("STORYLENS_LOG", "warn")
-            .env("GITHUB_TOKEN", "test-token")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start server");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server printed its address").unwrap();
-            if let Some(addr) = line.strip_prefix("storylens: listening on ") {
-                break addr.trim().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let (child, base) =
+            support::spawn_serve(&[store, extra].concat(), &[("GITHUB_TOKEN", "test-token")]);
         let server = Self { child, base };
         let client = reqwest::blocking::Client::new();
         let deadline = Instant::now() + Duration::from_secs(120);
