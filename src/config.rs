@@ -99,14 +99,7 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-/// Numeric precision of the encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Precision {
-    /// 32-bit floats (the reference path).
-    F32,
-    /// 8-bit integer matrix multiplies (not built yet: refused with a message).
-    Int8,
-}
+pub use crate::model::Precision;
 
 /// `storylens bench`.
 #[derive(Debug, Args)]
@@ -117,9 +110,10 @@ pub struct BenchArgs {
     /// Batch sizes to measure.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
     pub batch: Vec<usize>,
-    /// Encoder precision.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    pub precision: Precision,
+    /// Precisions to measure side by side, alternating per batch size [default: the global
+    /// `--precision`].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub precisions: Vec<Precision>,
     /// Seconds measured per batch size (after one warm-up batch).
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,
@@ -263,6 +257,10 @@ pub struct ModelArgs {
     /// CPU threads the model splits each batch across (0: one per core).
     #[arg(long, env = "STORYLENS_THREADS", default_value_t = 0, global = true)]
     pub threads: usize,
+    /// Encoder arithmetic: `int8` (integer matrix multiplies, AVX512-VNNI), `f32` (the
+    /// reference), or `auto` (int8 where the CPU has VNNI, else f32).
+    #[arg(long, env = "STORYLENS_PRECISION", value_enum, default_value_t = Precision::Auto, global = true)]
+    pub precision: Precision,
     /// Characters of the description the classifier reads after a short title (the start of
     /// the prose; code blocks and templates skipped); 0 reads titles only. The same for every
     /// command and the server, so an item gets the same answer everywhere.
@@ -339,6 +337,7 @@ impl ModelArgs {
             max_tokens: self.max_tokens,
             device: self.device.open()?,
             threads: self.threads,
+            precision: self.precision,
         })
     }
 }

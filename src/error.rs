@@ -39,6 +39,9 @@ pub enum Error {
     /// Input the user gave cannot be processed; the message names the item or field.
     #[error("{0}")]
     InvalidInput(String),
+    /// Model weights are not what the code expects (shape, name, device).
+    #[error("model: {0}")]
+    Model(String),
     /// A requested device is not available in this build or on this machine.
     #[error("device: {0}")]
     Device(String),
@@ -96,6 +99,7 @@ impl Error {
             | Error::Checksum { .. }
             | Error::Tokenizer(_)
             | Error::Candle(_)
+            | Error::Model(_)
             | Error::Device(_) => ErrorKind::Model,
             Error::Io { .. } | Error::Json { .. } | Error::Internal(_) => ErrorKind::Internal,
         }

@@ -29,6 +29,7 @@ pub fn classifier() -> Classifier {
         max_tokens: 128,
         device: candle_core::Device::Cpu,
         threads: 0,
+        precision: storylens::model::Precision::Auto,
     })
     .expect("models set up (scripts/fetch-models)")
 }

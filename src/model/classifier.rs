@@ -7,8 +7,9 @@ use candle_nn::VarBuilder;
 
 use super::encoder::{mean_pool, Batch, Encoder, DTYPE};
 use super::head::{Artifacts, Head};
+use super::int8::{gemm::Kernel, QuantEncoder};
 use super::loader::{self, Locations};
-use super::{Encoded, Model, ModelInfo, Scores, TextTokenizer};
+use super::{Encoded, Model, ModelInfo, Precision, Scores, TextTokenizer};
 use crate::{Error, Result};
 
 /// candle's CPU kernels synchronise their threads on every operation, which on small matrices
@@ -41,12 +42,21 @@ pub struct ClassifierOptions {
     pub device: Device,
     /// CPU threads a batch is split across (0: one per core).
     pub threads: usize,
+    /// Encoder arithmetic.
+    pub precision: Precision,
+}
+
+/// The encoder in the precision chosen at load.
+enum Network {
+    F32(Encoder),
+    /// With its own persistent threads: each keeps its scratch buffers from batch to batch.
+    Int8(QuantEncoder, rayon::ThreadPool),
 }
 
 /// The MiniLM story/task classifier.
 pub struct Classifier {
     tokenizer: TextTokenizer,
-    encoder: Encoder,
+    network: Network,
     head: Head,
     device: Device,
     info: ModelInfo,
@@ -63,6 +73,12 @@ impl Classifier {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let precision = opts.precision.resolve(&opts.device);
+        if precision == Precision::Int8 && !opts.device.is_cpu() {
+            return Err(Error::Device(
+                "the int8 encoder runs on the CPU; use --precision f32 (or auto) on a GPU".into(),
+            ));
+        }
         if threads > 1 && opts.device.is_cpu() {
             single_threaded_kernels();
         }
@@ -90,8 +106,21 @@ impl Classifier {
         for (name, t) in &artifacts.tensors {
             tensors.insert(name.clone(), t.clone());
         }
-        let vb = VarBuilder::from_tensors(tensors, DTYPE, &opts.device);
-        let encoder = Encoder::load(vb, &cfg)?;
+        let network = match precision {
+            Precision::Int8 => {
+                let encoder = QuantEncoder::from_tensors(&tensors, &cfg, Kernel::detect())?;
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("int8-{i}"))
+                    .build()
+                    .map_err(|e| Error::Internal(format!("model threads: {e}")))?;
+                Network::Int8(encoder, pool)
+            }
+            _ => {
+                let vb = VarBuilder::from_tensors(tensors, DTYPE, &opts.device);
+                Network::F32(Encoder::load(vb, &cfg)?)
+            }
+        };
         let head = Head::from_artifacts(&artifacts)?;
         let tokenizer = TextTokenizer::from_file(&files.tokenizer, opts.max_tokens)?;
         let info = ModelInfo {
@@ -102,7 +131,7 @@ impl Classifier {
         };
         Ok(Self {
             tokenizer,
-            encoder,
+            network,
             head,
             device: opts.device.clone(),
             info,
@@ -113,9 +142,26 @@ impl Classifier {
     /// Sentence embeddings `[batch, hidden]` of a batch, for similarity checks.
     pub fn embed(&self, batch: &[&Encoded]) -> Result<Tensor> {
         let rows: Vec<&[u32]> = batch.iter().map(|e| e.ids.as_slice()).collect();
-        let b = Batch::packed(&rows, &self.device)?;
-        let states = self.encoder.forward(&b)?;
-        mean_pool(&states, &b)
+        match &self.network {
+            Network::F32(encoder) => {
+                let b = Batch::packed(&rows, &self.device)?;
+                let states = encoder.forward(&b)?;
+                mean_pool(&states, &b)
+            }
+            Network::Int8(encoder, _) => {
+                let pooled = encoder.pooled(&rows)?;
+                let h = pooled.len() / rows.len().max(1);
+                Ok(Tensor::from_vec(pooled, (rows.len(), h), &self.device)?)
+            }
+        }
+    }
+
+    /// The precision the encoder runs in (`Int8` or `F32`).
+    pub fn precision(&self) -> Precision {
+        match self.network {
+            Network::F32(_) => Precision::F32,
+            Network::Int8(..) => Precision::Int8,
+        }
     }
 }
 
@@ -150,22 +196,19 @@ impl Model for Classifier {
             acc += batch[i].len();
             chunks.last_mut().expect("one chunk").push(i);
         }
-        let results: Vec<Result<Vec<Scores>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|chunk| {
-                    let items: Vec<&Encoded> = chunk.iter().map(|&i| batch[i]).collect();
-                    scope.spawn(move || self.predict_one(&items))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::Internal("model thread panicked".into())))
-                })
-                .collect()
-        });
+        let results: Vec<Result<Vec<Scores>>> = match &self.network {
+            Network::Int8(_, pool) => pool.install(|| {
+                use rayon::prelude::*;
+                chunks
+                    .par_iter()
+                    .map(|chunk| {
+                        let items: Vec<&Encoded> = chunk.iter().map(|&i| batch[i]).collect();
+                        self.predict_one(&items)
+                    })
+                    .collect()
+            }),
+            Network::F32(_) => self.predict_scoped(batch, &chunks),
+        };
         let mut out = vec![
             Scores {
                 story: 0.0,
@@ -183,6 +226,30 @@ impl Model for Classifier {
 }
 
 impl Classifier {
+    /// f32: candle's kernels on one thread each, one spawned thread per chunk.
+    fn predict_scoped(
+        &self,
+        batch: &[&Encoded],
+        chunks: &[Vec<usize>],
+    ) -> Vec<Result<Vec<Scores>>> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|chunk| {
+                    let items: Vec<&Encoded> = chunk.iter().map(|&i| batch[i]).collect();
+                    scope.spawn(move || self.predict_one(&items))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::Internal("model thread panicked".into())))
+                })
+                .collect()
+        })
+    }
+
     /// Scores and pooled embeddings (of the tuned encoder, the features the refinement heads
     /// read) of texts, on the calling thread, in input order.
     pub fn scores_and_features(&self, texts: &[&str]) -> Result<Vec<(Scores, Vec<f32>)>> {

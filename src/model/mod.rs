@@ -11,6 +11,7 @@ pub mod fake;
 mod gelu;
 pub mod generator;
 pub mod head;
+pub mod int8;
 pub mod llama;
 pub mod loader;
 pub mod refine_head;
@@ -21,6 +22,35 @@ use serde::{Deserialize, Serialize};
 pub use classifier::Classifier;
 pub use device::DeviceChoice;
 pub use tokenize::{Encoded, TextTokenizer};
+
+/// Arithmetic of the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// int8 where the CPU runs it fast (AVX512-VNNI) and the device is the CPU, else f32.
+    Auto,
+    /// 8-bit integer matrix multiplies, f32 between them.
+    Int8,
+    /// 32-bit floats: the reference.
+    F32,
+}
+
+impl Precision {
+    /// What `self` means on `device` and this CPU: `Int8` or `F32`, never `Auto`. An explicit
+    /// `Int8` without VNNI still runs int8, on the portable (slow) kernel.
+    pub fn resolve(self, device: &candle_core::Device) -> Precision {
+        match self {
+            Precision::Auto
+                if device.is_cpu()
+                    && int8::gemm::Kernel::detect() == int8::gemm::Kernel::Avx512Vnni =>
+            {
+                Precision::Int8
+            }
+            Precision::Auto => Precision::F32,
+            p => p,
+        }
+    }
+}
 
 /// The two kinds of backlog item storylens tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
