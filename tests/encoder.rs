@@ -134,3 +134,46 @@ fn splitting_a_batch_across_threads_changes_nothing() {
         assert!((x.story - y.story).abs() < 1e-6, "{x:?} vs {y:?}");
     }
 }
+
+/// The int8 encoder against the f32 reference on every item of the validation split: pooled
+/// embeddings (cosine) and labels. The bars are issue 13's.
+#[test]
+fn int8_encoder_agrees_with_f32_on_the_validation_split() {
+    let load = |precision: &str| -> Classifier {
+        let cli = Cli::parse_from(["storylens", "--precision", precision, "classify", "x"]);
+        Classifier::load(&cli.model.classifier_options().unwrap()).unwrap()
+    };
+    let (int8, f32) = (load("int8"), load("f32"));
+    assert_eq!(int8.precision(), storylens::model::Precision::Int8);
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/training-data/valid.jsonl"
+    ))
+    .unwrap();
+    let texts: Vec<String> = data
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let a = int8.scores_and_features(&refs).unwrap();
+    let b = f32.scores_and_features(&refs).unwrap();
+    let (mut sum, mut min, mut agree) = (0f64, 1f32, 0usize);
+    for (((sa, fa), (sb, fb)), text) in a.iter().zip(&b).zip(&texts) {
+        let cos: f32 = fa.iter().zip(fb).map(|(x, y)| x * y).sum();
+        if cos < min {
+            min = cos;
+            eprintln!("lowest so far: {cos:.5} {text:?}");
+        }
+        sum += cos as f64;
+        agree += usize::from((sa.story > sa.task) == (sb.story > sb.task));
+    }
+    let n = texts.len();
+    let mean = sum / n as f64;
+    let agreement = agree as f64 / n as f64;
+    eprintln!("{n} items: cosine mean {mean:.5}, min {min:.5}; labels agree {agreement:.4}");
+    assert!(n > 500, "validation split has {n} items");
+    assert!(mean >= 0.995, "mean cosine {mean}");
+    assert!(min >= 0.99, "min cosine {min}");
+    assert!(agreement >= 0.995, "label agreement {agreement}");
+}
