@@ -258,7 +258,7 @@ fn lint_annotates_findings_with_file_and_line_and_fails_as_asked() {
 }
 
 #[test]
-fn bench_measures_each_batch_size_and_refuses_an_unbuilt_precision() {
+fn bench_measures_each_batch_size_and_precision() {
     let dir = std::env::temp_dir().join(format!("storylens-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("items.txt");
@@ -277,6 +277,8 @@ fn bench_measures_each_batch_size_and_refuses_an_unbuilt_precision() {
             "1,4",
             "--seconds",
             "0.2",
+            "--precisions",
+            "int8,f32",
             "--json",
         ],
         None,
@@ -286,19 +288,27 @@ fn bench_measures_each_batch_size_and_refuses_an_unbuilt_precision() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["precision"], "f32");
-    assert_eq!(v["items"], 3);
-    let results = v["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
-    assert_eq!(results[1]["batch"], 4);
-    assert!(results
-        .iter()
-        .all(|r| r["items_per_s"].as_f64().unwrap() > 0.0
-            && r["p50_ms"].as_f64().unwrap() <= r["p99_ms"].as_f64().unwrap()));
-    let out = storylens(&["bench", "--input", path, "--precision", "int8"], None);
+    // One JSON object per precision, in the order asked.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let objects: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 2, "{stdout}");
+    for (v, precision) in objects.iter().zip(["int8", "f32"]) {
+        assert_eq!(v["precision"], precision);
+        assert_eq!(v["items"], 3);
+        let results = v["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[1]["batch"], 4);
+        assert!(results
+            .iter()
+            .all(|r| r["items_per_s"].as_f64().unwrap() > 0.0
+                && r["p50_ms"].as_f64().unwrap() <= r["p99_ms"].as_f64().unwrap()));
+    }
+    let out = storylens(&["bench", "--input", path, "--batch", "0"], None);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--batch sizes must be at least 1"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
