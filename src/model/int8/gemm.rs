@@ -135,7 +135,7 @@ impl QuantRows {
         self.scale.resize(rows, 0.0);
         self.zero.resize(rows, 0);
         #[cfg(target_arch = "x86_64")]
-        if k % 16 == 0 && Kernel::detect() == Kernel::Avx512Vnni {
+        if k.is_multiple_of(16) && Kernel::detect() == Kernel::Avx512Vnni {
             for r in 0..rows {
                 // SAFETY: the CPU has AVX512F/BW (checked above); the row is k = 16·j floats.
                 let (s, zp) = unsafe {

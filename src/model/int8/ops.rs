@@ -229,7 +229,7 @@ unsafe fn attention32(
                 let q = base.add((start + i) * 3 * h + qo);
                 let (q0, q1) = (_mm512_loadu_ps(q), _mm512_loadu_ps(q.add(16)));
                 let mut max = f32::MIN;
-                for j in 0..len {
+                for (j, score) in scores[..len].iter_mut().enumerate() {
                     let k = base.add((start + j) * 3 * h + ko);
                     let d = _mm512_fmadd_ps(
                         q1,
@@ -237,7 +237,7 @@ unsafe fn attention32(
                         _mm512_mul_ps(q0, _mm512_loadu_ps(k)),
                     );
                     let s = _mm512_reduce_add_ps(d) * scale;
-                    scores[j] = s;
+                    *score = s;
                     max = max.max(s);
                 }
                 let mut total = 0.0;
@@ -257,9 +257,9 @@ unsafe fn attention32(
                 }
                 let inv = 1.0 / total;
                 let (mut o0, mut o1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
-                for j in 0..len {
+                for (j, &score) in scores[..len].iter().enumerate() {
                     let v = base.add((start + j) * 3 * h + vo);
-                    let p = _mm512_set1_ps(scores[j] * inv);
+                    let p = _mm512_set1_ps(score * inv);
                     o0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v), o0);
                     o1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v.add(16)), o1);
                 }
