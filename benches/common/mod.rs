@@ -20,8 +20,14 @@ pub fn valid_items(max_words: Option<usize>) -> Vec<String> {
         .collect()
 }
 
-/// The committed classifier on the CPU (needs `scripts/fetch-models`).
+/// The committed classifier on the CPU (needs `scripts/fetch-models`), in the precision
+/// `STORYLENS_PRECISION` names (auto, int8, f32; default auto), as the CLI reads it.
 pub fn classifier() -> Classifier {
+    use clap::ValueEnum;
+    let precision = std::env::var("STORYLENS_PRECISION")
+        .ok()
+        .map(|p| storylens::model::Precision::from_str(&p, true).expect("STORYLENS_PRECISION"))
+        .unwrap_or(storylens::model::Precision::Auto);
     storylens::tune_allocator();
     Classifier::load(&ClassifierOptions {
         locations: Locations::default(),
@@ -29,7 +35,7 @@ pub fn classifier() -> Classifier {
         max_tokens: 128,
         device: candle_core::Device::Cpu,
         threads: 0,
-        precision: storylens::model::Precision::Auto,
+        precision,
     })
     .expect("models set up (scripts/fetch-models)")
 }
