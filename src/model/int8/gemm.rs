@@ -124,8 +124,9 @@ pub struct QuantRows {
 }
 
 impl QuantRows {
-    /// Quantizes `x` (`rows × k`, row-major) in place of what this held, reusing its buffers.
-    pub fn quantize(&mut self, x: &[f32], rows: usize, k: usize) {
+    /// Quantizes `x` (`rows × k`, row-major) in place of what this held, reusing its buffers,
+    /// vectorised when `kernel` is the AVX512 one (the encoder's, checked once at load).
+    pub fn quantize(&mut self, kernel: Kernel, x: &[f32], rows: usize, k: usize) {
         assert_eq!(x.len(), rows * k, "activation shape");
         let kp = k.div_ceil(4) * 4;
         self.rows = rows;
@@ -135,9 +136,10 @@ impl QuantRows {
         self.scale.resize(rows, 0.0);
         self.zero.resize(rows, 0);
         #[cfg(target_arch = "x86_64")]
-        if k.is_multiple_of(16) && Kernel::detect() == Kernel::Avx512Vnni {
+        if k.is_multiple_of(16) && kernel == Kernel::Avx512Vnni {
             for r in 0..rows {
-                // SAFETY: the CPU has AVX512F/BW (checked above); the row is k = 16·j floats.
+                // SAFETY: `Kernel::Avx512Vnni` comes from `detect` (AVX512F/BW/VNNI present); the row
+                // is k = 16·j floats.
                 let (s, zp) = unsafe {
                     avx512::quantize_row(
                         &x[r * k..(r + 1) * k],
@@ -394,11 +396,11 @@ mod tests {
         let mut seed = 3u64;
         let x: Vec<f32> = (0..5 * 48).map(|_| lcg(&mut seed) * 4.0 + 0.5).collect();
         let mut fast = QuantRows::default();
-        fast.quantize(&x, 5, 48);
+        fast.quantize(Kernel::Avx512Vnni, &x, 5, 48);
         // k = 47 is not a multiple of 16, so it takes the scalar path; compare the shared part.
         let x47: Vec<f32> = x.chunks(48).flat_map(|r| r[..47].to_vec()).collect();
         let mut slow = QuantRows::default();
-        slow.quantize(&x47, 5, 47);
+        slow.quantize(Kernel::Avx512Vnni, &x47, 5, 47);
         for r in 0..5 {
             let (a, b) = (
                 &fast.data[r * 48..r * 48 + 47],
@@ -425,7 +427,7 @@ mod tests {
         let w: Vec<f32> = (0..n * k).map(|_| lcg(&mut seed) * 0.1).collect();
         let b: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
         let mut a = QuantRows::default();
-        a.quantize(&x, rows, k);
+        a.quantize(Kernel::detect(), &x, rows, k);
         (a, PackedWeights::new(&w, &b, n, k), x, w)
     }
 
@@ -476,7 +478,7 @@ mod tests {
     #[test]
     fn zero_rows_and_zero_weights_are_safe() {
         let mut a = QuantRows::default();
-        a.quantize(&[0.0; 8], 2, 4);
+        a.quantize(Kernel::detect(), &[0.0; 8], 2, 4);
         let w = PackedWeights::new(&[0.0; 12], &[1.0, 2.0, 3.0], 3, 4);
         let mut out = vec![9f32; 6];
         matmul(Kernel::detect(), &a, &w, &mut out, Epilogue::Bias);

@@ -202,11 +202,11 @@ impl QuantEncoder {
         s.attn.resize(n * h, 0.0);
         s.inter.resize(n * l.inter.n, 0.0);
 
-        s.quant.quantize(&s.x, n, h);
+        s.quant.quantize(k, &s.x, n, h);
         gemm::matmul(k, &s.quant, &l.qkv, &mut s.qkv, Epilogue::Bias);
         ops::attention(&s.qkv, lens, self.heads, &mut s.ctx, &mut s.scores);
 
-        s.quant.quantize(&s.ctx, n, h);
+        s.quant.quantize(k, &s.ctx, n, h);
         gemm::matmul(k, &s.quant, &l.attn_out, &mut s.attn, Epilogue::Bias);
         ops::add_layer_norm(
             &mut s.attn,
@@ -217,10 +217,10 @@ impl QuantEncoder {
             self.eps,
         );
 
-        s.quant.quantize(&s.attn, n, h);
+        s.quant.quantize(k, &s.attn, n, h);
         gemm::matmul(k, &s.quant, &l.inter, &mut s.inter, Epilogue::BiasGelu);
 
-        s.quant.quantize(&s.inter, n, l.inter.n);
+        s.quant.quantize(k, &s.inter, n, l.inter.n);
         gemm::matmul(k, &s.quant, &l.out, &mut s.x, Epilogue::Bias);
         ops::add_layer_norm(
             &mut s.x,
