@@ -135,6 +135,29 @@ impl Category {
     }
 }
 
+impl Category {
+    /// Whether this kind of work is the team's own: its tooling, tests, code or infrastructure,
+    /// which a fix or a speed-up of never reaches a user directly.
+    fn is_internal(self) -> bool {
+        matches!(
+            self,
+            Category::Dependency
+                | Category::BuildCi
+                | Category::Refactor
+                | Category::Test
+                | Category::Infra
+                | Category::Docs
+        )
+    }
+}
+
+/// What `Rewriter::decide` reads of the item besides the scores.
+struct DecideInput<'a> {
+    title: &'a str,
+    text: &'a str,
+    category: Category,
+}
+
 /// Where the answer's wording came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -277,18 +300,34 @@ impl Rewriter {
     /// The disposition from the heads' probabilities, the label and the item's form: the label
     /// decides story or task (so refinement never contradicts classification), the template
     /// form decides unwrap, and the head decides among the rest.
-    fn decide(&self, scores: Scores, template: bool, probs: &[f32], title: &str) -> Disposition {
+    fn decide(&self, scores: Scores, template: bool, probs: &[f32], item: &DecideInput) -> Disposition {
         let p = |d: Disposition| probs[d.index()];
+        // A speed outcome a user feels ("Make rescans faster") is told as an outcome story when
+        // the head reads the item as technical work with an outcome, or the item names a speed
+        // gain on a part that is not the team's own tooling.
+        let speed_outcome = !template
+            && !item.category.is_internal()
+            && story::outcome_story(item.text, "user").is_some()
+            && story::is_speed_title(item.title);
         // The classifier decides story or task, except where it is unsure and the refinement
         // head, trained on the refinement examples, is sure the item is technical work, or where
         // the title is framed as a code change ("fix: …").
         let doubted = (scores.story < DOUBT_BELOW && p(Disposition::AlreadyStory) < HEAD_DOUBTS)
-            || task::is_work_framed(title);
+            || task::is_work_framed(item.title);
         if scores.label() == Label::Story && !doubted {
-            return Disposition::AlreadyStory;
+            let outcome_first = scores.story < DOUBT_BELOW
+                && p(Disposition::OutcomeStory) > p(Disposition::AlreadyStory);
+            return if outcome_first && speed_outcome {
+                Disposition::OutcomeStory
+            } else {
+                Disposition::AlreadyStory
+            };
         }
         if template {
             return Disposition::Unwrap;
+        }
+        if speed_outcome {
+            return Disposition::OutcomeStory;
         }
         let mut best = Disposition::KeepTask;
         for d in [Disposition::OutcomeStory, Disposition::Reframe] {
@@ -296,8 +335,10 @@ impl Rewriter {
                 best = d;
             }
         }
-        // A reframe needs a fix to reframe.
-        if best == Disposition::Reframe && story::reframe_story(title).is_none() {
+        // A reframe needs a fix to reframe, of a part the product's users rely on.
+        if best == Disposition::Reframe
+            && (item.category.is_internal() || story::reframe_story(item.title).is_none())
+        {
             return Disposition::KeepTask;
         }
         best
@@ -383,7 +424,17 @@ impl RewriteEngine for Rewriter {
         let cprobs = self.heads.category.probabilities(&features);
         let parts = analysis.parts.clone().unwrap_or_default();
         let template = parts.role.is_some() && parts.goal.is_some();
-        let disposition = self.decide(analysis.scores, template, &dprobs, &item.title);
+        let category = Category::ALL[argmax(&cprobs)];
+        let disposition = self.decide(
+            analysis.scores,
+            template,
+            &dprobs,
+            &DecideInput {
+                title: &item.title,
+                text: &text,
+                category,
+            },
+        );
         let findings: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
         let disposition_scores = Disposition::ALL
             .iter()
@@ -429,7 +480,6 @@ impl RewriteEngine for Rewriter {
             }
             return Ok(out);
         }
-        let category = Category::ALL[argmax(&cprobs)];
         out.category = Some(category);
         let title = task::task_title(&item.title, category);
         out.task = Some(title.clone());

@@ -31,6 +31,10 @@ lazy_regex!(
     r"(?i)\b(?P<symptom>timing\s+out|times\s+out|time\s+out|timeouts?|too\s+slow|slow|takes\s+too\s+long|laggy|sluggish|unresponsive|hangs?)\b"
 );
 lazy_regex!(
+    faster_re,
+    r"(?i)^(?:[a-z][a-z ]*:\s*)?faster\s+(?P<what>[^.;!?\n]+?)(?:\s+speed)?(?:\s+(?:optimi[sz]ations?|improvements?))?\s*$"
+);
+lazy_regex!(
     make_faster_re,
     r"(?i)^(?:make|speed\s+up)\s+(?P<what>[^.;!?\n]+?)(?:\s+faster)?\s*$"
 );
@@ -209,23 +213,38 @@ pub fn outcome_story(text: &str, role: &str) -> Option<StoryDraft> {
             });
         }
     }
-    if let Some(c) = make_faster_re().captures(title.trim()) {
-        let what = c["what"].trim().to_string();
-        if title.to_lowercase().contains("faster") || title.to_lowercase().starts_with("speed") {
-            let goal = format!("{what} to be faster");
-            return Some(StoryDraft {
-                story: render(role, &goal, None),
-                role: Some(role.into()),
-                goal: Some(goal),
-                benefit: None,
-                acceptance_criteria: vec![
-                    format!("{} finish sooner than before the change", capitalise(&what)),
-                    format!("{} give the same results as before", capitalise(&what)),
-                ],
-            });
-        }
+    let title = title.trim();
+    let faster_what = make_faster_re()
+        .captures(title)
+        .filter(|_| {
+            let t = title.to_lowercase();
+            t.contains("faster") || t.starts_with("speed")
+        })
+        .or_else(|| faster_re().captures(title))
+        .map(|c| c["what"].trim().to_string());
+    if let Some(what) = faster_what {
+        let goal = format!("{what} to be faster");
+        return Some(StoryDraft {
+            story: render(role, &goal, None),
+            role: Some(role.into()),
+            goal: Some(goal),
+            benefit: None,
+            acceptance_criteria: vec![
+                format!("A user timing {what} waits less than before the change"),
+                format!("The results of {what} are the same as before"),
+            ],
+        });
     }
     None
+}
+
+/// Whether a title asks for a speed-up: "Make rescans faster", "Speed up the export",
+/// "Faster --reindex".
+pub fn is_speed_title(title: &str) -> bool {
+    let t = title.lines().next().unwrap_or("").trim();
+    let lower = t.to_lowercase();
+    (make_faster_re().is_match(t) && (lower.contains("faster") || lower.starts_with("speed")))
+        || faster_re().is_match(t)
 }
 
 /// The story of a disguised template whose benefit names a user outcome: "…, so I can submit my
@@ -254,10 +273,89 @@ fn clause_story(role: &str, goal: String, clause: &str) -> StoryDraft {
     }
 }
 
-/// The outcome title of a fix framed as work: "Fix login bug" → "Improve login reliability".
+/// The outcome title of a fix framed as work: "Fix login bug" → "Improve login reliability";
+/// "Fix refineDetectedMarkers" → "refineDetectedMarkers works correctly"; "Fix aruco
+/// CORNER_REFINE_CONTOUR parameter gets skipped" → "… parameter is no longer skipped". `None`
+/// when the title is not a fix, or the fix is worded as an action ("fix: preserve the flag")
+/// whose outcome cannot be stated from its words alone.
 pub fn reframe_story(title: &str) -> Option<StoryDraft> {
-    let c = fix_re().captures(title.trim())?;
-    let mut what = c["what"].trim().to_string();
+    lazy_regex!(
+        file_re,
+        r"(?i)\.(?:c|cc|cpp|h|hpp|py|pyi|rs|js|ts|tsx|jsx|go|java|kt|rb|php|cs|swift|m|sh|ya?ml|toml|json|xml|gradle|cmake)\b|/"
+    );
+    let what = fix_subject(title)?;
+    // A source file or path is the team's code, not a part users call.
+    if file_re().is_match(&what) {
+        return None;
+    }
+    if let Some((subject, outcome)) = symptom_outcome(&what) {
+        return Some(fix_draft(outcome, &subject));
+    }
+    if let Some((subject, outcome)) = kept_outcome(&what) {
+        return Some(fix_draft(outcome, &subject));
+    }
+    let words: Vec<&str> = what.split(' ').collect();
+    // A named part users call ("detect diamonds api") may start with a verb; otherwise an
+    // action ("preserve the flag", "handle empty input") or a sentence is not a thing that works
+    // or not: its outcome would be guessed.
+    let thing = words.last().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "api" | "function" | "method" | "option" | "parameter" | "flag" | "command"
+                | "endpoint" | "module" | "parser" | "layer" | "button" | "page" | "dialog"
+        )
+    });
+    if (words::is_verb(words[0]) && !thing)
+        || words.len() > 10
+        || words.iter().any(|w| {
+            matches!(
+                w.to_lowercase().as_str(),
+                "is" | "are" | "was" | "not" | "when" | "if" | "doesn't" | "can't" | "should"
+            )
+        })
+    {
+        return None;
+    }
+    // A code name ("refineDetectedMarkers", "INTER_NEAREST_EXACT") is what the tool's users
+    // call: the outcome is that it gives correct results, not a vague "reliability".
+    let code = thing || words.iter().any(|w| is_code_name(w));
+    if !code && words.len() <= 4 {
+        return Some(fix_draft(format!("Improve {what} reliability"), &what));
+    }
+    // "even input dimensions for INTER_NEAREST_EXACT": the part that works is the named one.
+    if let Some((case, part)) = what.split_once(" for ") {
+        let named = |s: &str| s.split(' ').any(is_code_name);
+        let (part, case) = if named(part) && !named(case) {
+            (part, case)
+        } else {
+            (case, part)
+        };
+        return Some(fix_draft(
+            format!("{} works correctly for {case}", capitalise(part)),
+            part,
+        ));
+    }
+    if words.len() > 8 {
+        return None;
+    }
+    Some(fix_draft(format!("{} works correctly", capitalise(&what)), &what))
+}
+
+/// What a fix title fixes: "fix: Fix the broken detect diamonds api" → "detect diamonds api".
+fn fix_subject(title: &str) -> Option<String> {
+    lazy_regex!(
+        lead_re,
+        r"(?i)^(?:fix(?:\([^)]*\))?!?\s*:\s*)?(?:fix|fixes|fixed|fixing|repair|resolve)?\s*(?:(?:issue|bug)\s*#?\d+\s*[,:-]?\s*)?(?:the\s+|a\s+|an\s+)?(?:broken\s+|failing\s+|wrong\s+)?"
+    );
+    let t = title.lines().next().unwrap_or("").trim();
+    let lower = t.to_lowercase();
+    if !(lower.starts_with("fix") || lower.starts_with("repair") || lower.starts_with("resolve")) {
+        return None;
+    }
+    let c = fix_re().captures(t).map(|c| c["what"].to_string());
+    let rest = lead_re().replace(t, "").to_string();
+    let mut what = c.filter(|w| w.len() <= rest.len()).unwrap_or(rest);
+    what = what.trim().trim_end_matches(['.', '!', '?']).to_string();
     for lead in [
         "crash on ",
         "crash when ",
@@ -267,39 +365,97 @@ pub fn reframe_story(title: &str) -> Option<StoryDraft> {
         "bug in ",
     ] {
         if let Some(rest) = what.to_lowercase().strip_prefix(lead) {
-            what = rest.to_string();
+            what = what[what.len() - rest.len()..].to_string();
         }
     }
-    // "Fix parameter gets skipped" names a symptom, not a thing a user relies on.
-    let sentence = what.split(' ').any(|w| {
-        matches!(
-            w.to_lowercase().as_str(),
-            "gets" | "is" | "are" | "not" | "fails" | "when" | "skipped" | "doesn't" | "can't"
-        )
-    });
-    // An identifier ("refineDetectedMarkers", "INTER_NEAREST_EXACT") is a part of the code,
-    // not something a user would call reliable or not.
-    let code = what.split(' ').any(|w| {
-        w.contains(['_', '(', ':', '.', '`'])
-            || w.chars().skip(1).any(|c| c.is_uppercase())
-            || (w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()))
-    });
-    if what.is_empty() || what.split(' ').count() > 4 || sentence || code {
-        return None;
+    (!what.is_empty() && what.chars().any(char::is_alphabetic)).then_some(what)
+}
+
+/// The outcome of a symptom the title names: "X gets skipped" → "X is no longer skipped",
+/// "X crashes" → "X no longer crashes", "X doesn't work" → "X works".
+fn symptom_outcome(what: &str) -> Option<(String, String)> {
+    lazy_regex!(
+        state_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<be>gets|get|is|are|being|was|were)\s+(?P<state>skipped|ignored|lost|dropped|reset|wrong|broken|incorrect|missing|duplicated|truncated)\b"
+    );
+    lazy_regex!(
+        verb_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es)?|fails?|hangs?|freezes?|breaks?)\b"
+    );
+    lazy_regex!(
+        broken_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:doesn't|does\s+not|don't|do\s+not|is\s+not|isn't|not)\s+work(?:ing)?\b"
+    );
+    let subject = |c: &regex::Captures| capitalise(c["subject"].trim());
+    if let Some(c) = state_re().captures(what) {
+        let be = c["be"].to_lowercase();
+        let be = if matches!(be.as_str(), "are" | "get" | "were") {
+            "are"
+        } else {
+            "is"
+        };
+        let outcome = format!(
+            "{} {be} no longer {}",
+            subject(&c),
+            c["state"].to_lowercase()
+        );
+        return Some((c["subject"].trim().to_string(), outcome));
     }
-    Some(StoryDraft {
-        story: format!("Improve {what} reliability"),
+    if let Some(c) = verb_re().captures(what) {
+        let verb = c["verb"].to_lowercase();
+        // "X crashes" keeps its verb; "X crash" agrees with X.
+        let verb = if verb.ends_with('s') || c["subject"].trim().ends_with('s') {
+            verb
+        } else {
+            words::third_person(&verb)
+        };
+        let outcome = format!("{} no longer {verb}", subject(&c));
+        return Some((c["subject"].trim().to_string(), outcome));
+    }
+    if let Some(c) = broken_re().captures(what) {
+        let outcome = format!("{} works", subject(&c));
+        return Some((c["subject"].trim().to_string(), outcome));
+    }
+    None
+}
+
+/// The outcome of a fix worded as keeping something right: "preserve the writeable flag in
+/// output arguments" → "The writeable flag in output arguments is preserved".
+fn kept_outcome(what: &str) -> Option<(String, String)> {
+    let (verb, rest) = what.split_once(' ')?;
+    let done = match verb.to_lowercase().as_str() {
+        "preserve" => "preserved",
+        "respect" => "respected",
+        "honor" | "honour" => "honoured",
+        "restore" => "restored",
+        "keep" => "kept",
+        _ => return None,
+    };
+    let rest = rest.trim();
+    let plural = rest.split(' ').next().is_some_and(|w| w.ends_with('s'));
+    let be = if plural { "are" } else { "is" };
+    Some((rest.to_string(), format!("{} {be} {done}", capitalise(rest))))
+}
+
+/// Whether a word names a part of the code: `snake_case`, `camelCase`, `SHOUTING`, `a::b`.
+fn is_code_name(w: &str) -> bool {
+    w.contains(['_', '(', ':', '.', '`'])
+        || w.chars().skip(1).any(|c| c.is_uppercase()) && w.chars().any(|c| c.is_lowercase())
+        || (w.len() > 2 && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+}
+
+/// A fix's outcome title with criteria a user of the fixed part can check.
+fn fix_draft(outcome: String, what: &str) -> StoryDraft {
+    StoryDraft {
+        story: outcome,
         role: None,
         goal: None,
         benefit: None,
         acceptance_criteria: vec![
-            format!(
-                "{} works for a user without the problem the item describes",
-                capitalise(&what)
-            ),
+            "The case the item describes gives the expected result".to_string(),
             format!("What worked before in {what} still works"),
         ],
-    })
+    }
 }
 
 #[cfg(test)]
@@ -327,6 +483,22 @@ mod tests {
     }
 
     #[test]
+    fn speed_titles() {
+        for t in [
+            "Make rescans faster",
+            "Speed up the weekly export",
+            "New Feature: Faster --reindex speed optimisation",
+        ] {
+            assert!(is_speed_title(t), "{t}");
+            let s = outcome_story(t, "user").unwrap();
+            assert!(s.story.ends_with("to be faster."), "{}", s.story);
+        }
+        let s = outcome_story("Faster --reindex", "user").unwrap();
+        assert_eq!(s.story, "As a user, I want --reindex to be faster.");
+        assert!(!is_speed_title("Add a cache for the feed"));
+    }
+
+    #[test]
     fn clause_outcomes_and_none() {
         let s = outcome_story("Move uploads to a queue so users can see progress", "user").unwrap();
         assert_eq!(s.story, "As a user, I want to see progress.");
@@ -344,5 +516,32 @@ mod tests {
         let r = reframe_story("Fix login bug").unwrap();
         assert_eq!(r.story, "Improve login reliability");
         assert!(reframe_story("Fix typo").is_some());
+        let outcome = |t: &str| reframe_story(t).map(|d| d.story);
+        // Parts a library's users call keep their names and get a checkable outcome.
+        assert_eq!(
+            outcome("fix parseHeaders").as_deref(),
+            Some("parseHeaders works correctly")
+        );
+        assert_eq!(
+            outcome("Fix odd widths for RESIZE_AREA").as_deref(),
+            Some("RESIZE_AREA works correctly for odd widths")
+        );
+        // A symptom is negated, not guessed at.
+        assert_eq!(
+            outcome("Fix export TIMEZONE option gets ignored").as_deref(),
+            Some("Export TIMEZONE option is no longer ignored")
+        );
+        assert_eq!(
+            outcome("fix: the upload dialog crashes").as_deref(),
+            Some("Upload dialog no longer crashes")
+        );
+        assert_eq!(
+            outcome("fix: preserve the sort order in saved views").as_deref(),
+            Some("The sort order in saved views is preserved")
+        );
+        // Source files, actions and non-fixes get no outcome.
+        assert_eq!(outcome("Fix use after free in `solver.cpp`"), None);
+        assert_eq!(outcome("fix: rename the config loader"), None);
+        assert_eq!(outcome("Add retries to the uploader"), None);
     }
 }

@@ -452,7 +452,11 @@ fn lower_first(s: &str) -> String {
 /// "npm"-style lowercase names with punctuation) whose case matters.
 pub fn capitalise(s: &str) -> String {
     let first = s.split(' ').next().unwrap_or("");
-    if first.contains("::") || first.contains(['_', '(', '`', '.']) {
+    // A code name keeps its case: "refineDetectedMarkers", "snake_case", "a::b".
+    if first.contains("::")
+        || first.contains(['_', '(', '`', '.'])
+        || first.chars().skip(1).any(char::is_uppercase)
+    {
         return s.to_string();
     }
     let mut c = s.chars();
