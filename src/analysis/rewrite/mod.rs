@@ -8,13 +8,14 @@
 
 pub mod fake;
 pub mod grounding;
+mod kinds;
 pub mod story;
 pub mod task;
 pub mod words;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Analyzer, Code, Item};
 use crate::model::refine_head::RefineHeads;
@@ -22,134 +23,7 @@ use crate::model::{Classifier, Label, Model, Scores};
 use crate::{Error, Result};
 
 pub use grounding::{Grounding, Profile};
-
-/// The honest next step for an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Disposition {
-    /// Maintenance or internal work that names no user outcome: keep it as a task.
-    KeepTask,
-    /// A task written in the story template: the task without the wrapper (and a story only
-    /// when the benefit names a user outcome).
-    Unwrap,
-    /// Technical work whose text names a user-visible outcome: a story about that outcome with
-    /// the work as its supporting task.
-    OutcomeStory,
-    /// A fix framed as work: an outcome title with the fix as its task.
-    Reframe,
-    /// Already a user story.
-    AlreadyStory,
-}
-
-impl Disposition {
-    /// Every disposition, in the order of the disposition head's outputs.
-    pub const ALL: [Disposition; 5] = [
-        Disposition::KeepTask,
-        Disposition::Unwrap,
-        Disposition::OutcomeStory,
-        Disposition::Reframe,
-        Disposition::AlreadyStory,
-    ];
-
-    /// The name used in JSON and data files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::KeepTask => "keep-task",
-            Disposition::Unwrap => "unwrap",
-            Disposition::OutcomeStory => "outcome-story",
-            Disposition::Reframe => "reframe",
-            Disposition::AlreadyStory => "already-story",
-        }
-    }
-}
-
-/// What kind of technical work an item is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Category {
-    Dependency,
-    BuildCi,
-    Refactor,
-    Test,
-    Infra,
-    Data,
-    Security,
-    Docs,
-    Spike,
-    Performance,
-    Fix,
-    Other,
-}
-
-impl Category {
-    /// Every category, in the order of the category head's outputs.
-    pub const ALL: [Category; 12] = [
-        Category::Dependency,
-        Category::BuildCi,
-        Category::Refactor,
-        Category::Test,
-        Category::Infra,
-        Category::Data,
-        Category::Security,
-        Category::Docs,
-        Category::Spike,
-        Category::Performance,
-        Category::Fix,
-        Category::Other,
-    ];
-
-    /// The name used in JSON and data files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Dependency => "dependency",
-            Category::BuildCi => "build-ci",
-            Category::Refactor => "refactor",
-            Category::Test => "test",
-            Category::Infra => "infra",
-            Category::Data => "data",
-            Category::Security => "security",
-            Category::Docs => "docs",
-            Category::Spike => "spike",
-            Category::Performance => "performance",
-            Category::Fix => "fix",
-            Category::Other => "other",
-        }
-    }
-
-    /// What the work is, for the one-line `why`.
-    fn phrase(self) -> &'static str {
-        match self {
-            Category::Dependency => "A dependency change",
-            Category::BuildCi => "Build or CI work",
-            Category::Refactor => "A refactor",
-            Category::Test => "Test work",
-            Category::Infra => "Infrastructure work",
-            Category::Data => "Data work",
-            Category::Security => "Security work",
-            Category::Docs => "Documentation for the team",
-            Category::Spike => "A spike",
-            Category::Performance => "Performance work on an internal part",
-            Category::Fix => "A fix to an internal part",
-            Category::Other => "Internal work",
-        }
-    }
-}
-
-impl Category {
-    /// Whether this kind of work is the team's own: its tooling, tests, code or infrastructure,
-    /// which a fix or a speed-up of never reaches a user directly.
-    fn is_internal(self) -> bool {
-        matches!(
-            self,
-            Category::Dependency
-                | Category::BuildCi
-                | Category::Refactor
-                | Category::Test
-                | Category::Infra
-                | Category::Docs
-        )
-    }
-}
+pub use kinds::{Category, Disposition};
 
 /// What `Rewriter::decide` reads of the item besides the scores.
 struct DecideInput<'a> {
@@ -337,7 +211,7 @@ impl Rewriter {
         }
         // A reframe needs a fix to reframe, of a part the product's users rely on.
         if best == Disposition::Reframe
-            && (item.category.is_internal() || story::reframe_story(item.title).is_none())
+            && (item.category.is_internal() || story::reframe(item.title).is_none())
         {
             return Disposition::KeepTask;
         }
@@ -396,12 +270,6 @@ impl Rewriter {
     }
 }
 
-impl Disposition {
-    /// The column of this disposition in the head's output.
-    pub fn index(self) -> usize {
-        Self::ALL.iter().position(|d| *d == self).expect("listed")
-    }
-}
 
 fn argmax(p: &[f32]) -> usize {
     p.iter()
@@ -491,7 +359,10 @@ impl RewriteEngine for Rewriter {
         let role = story::story_role(item_role, profile.and_then(Profile::persona));
         let draft = match disposition {
             Disposition::OutcomeStory => story::outcome_story(&text, &role),
-            Disposition::Reframe => story::reframe_story(&item.title),
+            Disposition::Reframe => match story::reframe(&item.title) {
+                Some(story::Fix::Outcome(d)) => Some(d),
+                _ => None,
+            },
             Disposition::Unwrap => parts
                 .benefit
                 .as_ref()
@@ -521,13 +392,9 @@ impl RewriteEngine for Rewriter {
                 told = Some("a story was drafted but failed its checks, so none is suggested");
             }
         }
-        // An outcome or a reframe with no story to show is answered as what it then is: a task.
-        if out.story.is_none()
-            && matches!(
-                out.disposition,
-                Disposition::OutcomeStory | Disposition::Reframe
-            )
-        {
+        // An outcome with no story to show is answered as what it then is: a task. A reframe
+        // stays one: the fix is of a part users rely on, even when its words state no outcome.
+        if out.story.is_none() && out.disposition == Disposition::OutcomeStory {
             out.disposition = Disposition::KeepTask;
             told = told.or(Some(
                 "its text hints at a user outcome, but no story could be worded from its own words; tie the task to the story it serves",
@@ -549,9 +416,15 @@ impl RewriteEngine for Rewriter {
             (Disposition::OutcomeStory, _) => {
                 "Technical work whose text names an outcome users see.".into()
             }
-            (Disposition::Reframe, _) => {
+            (Disposition::Reframe, true) => {
                 "A fix framed as the work; the outcome is what users notice.".into()
             }
+            (Disposition::Reframe, false) => match story::reframe(&item.title) {
+                Some(story::Fix::Part(part)) => format!(
+                    "A fix of {part}, which the product's users rely on; write its story as the behaviour they will notice."
+                ),
+                _ => "A fix of behaviour the product's users rely on; write its story as what they will notice.".into(),
+            },
             _ => format!(
                 "{}; the item names no outcome a user sees, so it stays a task.",
                 category.phrase()

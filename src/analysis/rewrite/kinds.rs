@@ -1,0 +1,139 @@
+//! The names refinement answers with: the disposition of an item and the kind of its work.
+
+use serde::{Deserialize, Serialize};
+
+/// The honest next step for an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    /// Maintenance or internal work that names no user outcome: keep it as a task.
+    KeepTask,
+    /// A task written in the story template: the task without the wrapper (and a story only
+    /// when the benefit names a user outcome).
+    Unwrap,
+    /// Technical work whose text names a user-visible outcome: a story about that outcome with
+    /// the work as its supporting task.
+    OutcomeStory,
+    /// A fix framed as work: an outcome title with the fix as its task.
+    Reframe,
+    /// Already a user story.
+    AlreadyStory,
+}
+
+impl Disposition {
+    /// Every disposition, in the order of the disposition head's outputs.
+    pub const ALL: [Disposition; 5] = [
+        Disposition::KeepTask,
+        Disposition::Unwrap,
+        Disposition::OutcomeStory,
+        Disposition::Reframe,
+        Disposition::AlreadyStory,
+    ];
+
+    /// The name used in JSON and data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::KeepTask => "keep-task",
+            Disposition::Unwrap => "unwrap",
+            Disposition::OutcomeStory => "outcome-story",
+            Disposition::Reframe => "reframe",
+            Disposition::AlreadyStory => "already-story",
+        }
+    }
+}
+
+/// What kind of technical work an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Dependency,
+    BuildCi,
+    Refactor,
+    Test,
+    Infra,
+    Data,
+    Security,
+    Docs,
+    Spike,
+    Performance,
+    Fix,
+    Other,
+}
+
+impl Category {
+    /// Every category, in the order of the category head's outputs.
+    pub const ALL: [Category; 12] = [
+        Category::Dependency,
+        Category::BuildCi,
+        Category::Refactor,
+        Category::Test,
+        Category::Infra,
+        Category::Data,
+        Category::Security,
+        Category::Docs,
+        Category::Spike,
+        Category::Performance,
+        Category::Fix,
+        Category::Other,
+    ];
+
+    /// The name used in JSON and data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Dependency => "dependency",
+            Category::BuildCi => "build-ci",
+            Category::Refactor => "refactor",
+            Category::Test => "test",
+            Category::Infra => "infra",
+            Category::Data => "data",
+            Category::Security => "security",
+            Category::Docs => "docs",
+            Category::Spike => "spike",
+            Category::Performance => "performance",
+            Category::Fix => "fix",
+            Category::Other => "other",
+        }
+    }
+
+    /// What the work is, for the one-line `why`.
+    pub(super) fn phrase(self) -> &'static str {
+        match self {
+            Category::Dependency => "A dependency change",
+            Category::BuildCi => "Build or CI work",
+            Category::Refactor => "A refactor",
+            Category::Test => "Test work",
+            Category::Infra => "Infrastructure work",
+            Category::Data => "Data work",
+            Category::Security => "Security work",
+            Category::Docs => "Documentation for the team",
+            Category::Spike => "A spike",
+            Category::Performance => "Performance work on an internal part",
+            Category::Fix => "A fix to an internal part",
+            Category::Other => "Internal work",
+        }
+    }
+}
+
+impl Category {
+    /// Whether this kind of work is the team's own: its tooling, tests, code or infrastructure,
+    /// which a fix or a speed-up of never reaches a user directly.
+    pub(super) fn is_internal(self) -> bool {
+        matches!(
+            self,
+            Category::Dependency
+                | Category::BuildCi
+                | Category::Refactor
+                | Category::Test
+                | Category::Infra
+                | Category::Docs
+        )
+    }
+}
+
+
+impl Disposition {
+    /// The column of this disposition in the head's output.
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|d| *d == self).expect("listed")
+    }
+}
