@@ -130,7 +130,6 @@ impl Category {
     }
 }
 
-
 impl Disposition {
     /// The column of this disposition in the head's output.
     pub fn index(self) -> usize {

@@ -174,7 +174,13 @@ impl Rewriter {
     /// The disposition from the heads' probabilities, the label and the item's form: the label
     /// decides story or task (so refinement never contradicts classification), the template
     /// form decides unwrap, and the head decides among the rest.
-    fn decide(&self, scores: Scores, template: bool, probs: &[f32], item: &DecideInput) -> Disposition {
+    fn decide(
+        &self,
+        scores: Scores,
+        template: bool,
+        probs: &[f32],
+        item: &DecideInput,
+    ) -> Disposition {
         let p = |d: Disposition| probs[d.index()];
         // A speed outcome a user feels ("Make rescans faster") is told as an outcome story when
         // the head reads the item as technical work with an outcome, or the item names a speed
@@ -270,7 +276,6 @@ impl Rewriter {
     }
 }
 
-
 fn argmax(p: &[f32]) -> usize {
     p.iter()
         .enumerate()
@@ -345,6 +350,21 @@ impl RewriteEngine for Rewriter {
             out.checks.story_probability = Some(analysis.scores.story);
             if !out.checks.findings.is_empty() {
                 out.note = Some("a story; see its findings for what to improve".into());
+            }
+            // A user's bug report is a story, but a product owner writes it as the outcome the
+            // user will see; that title is offered when the report's own words give it.
+            if let Some(d) = story::bug_outcome(&item.title).filter(|_| !template) {
+                let (g, p, failed) = self.story_checks(&d, &text, profile)?;
+                if failed.is_empty() {
+                    out.story = Some(d.story);
+                    out.grounding = g;
+                    out.checks.story_probability = p;
+                    out.source = Source::Extracted;
+                    out.why =
+                        "A problem users hit, so a story; worded as the outcome they will see."
+                            .into();
+                    out.note = Some("a bug report: its story states the outcome".into());
+                }
             }
             return Ok(out);
         }

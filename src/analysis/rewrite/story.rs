@@ -308,8 +308,20 @@ pub fn reframe(title: &str) -> Option<Fix> {
     let thing = words.last().is_some_and(|w| {
         matches!(
             w.to_lowercase().as_str(),
-            "api" | "function" | "method" | "option" | "parameter" | "flag" | "command"
-                | "endpoint" | "module" | "parser" | "layer" | "button" | "page" | "dialog"
+            "api"
+                | "function"
+                | "method"
+                | "option"
+                | "parameter"
+                | "flag"
+                | "command"
+                | "endpoint"
+                | "module"
+                | "parser"
+                | "layer"
+                | "button"
+                | "page"
+                | "dialog"
         )
     });
     // A problem named mid-phrase ("alignment issue on Windows") or an adverb-led action
@@ -368,6 +380,8 @@ fn fix_subject(title: &str) -> Option<String> {
         "bug in ",
         "bug at ",
         "bug with ",
+        "bug when ",
+        "issue when ",
         "issue in ",
         "issue with ",
         "problem with ",
@@ -394,20 +408,67 @@ fn symptom_outcome(what: &str) -> Option<String> {
         broken_re,
         r"(?i)^(?P<subject>.+?)\s+(?:doesn't|does\s+not|don't|do\s+not|is\s+not|isn't|not)\s+work(?:ing)?\b"
     );
-    let subject = |c: &regex::Captures| capitalise(c["subject"].trim());
+    lazy_regex!(
+        does_not_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<neg>doesn't|does\s+not|don't|do\s+not)\s+(?P<verb>[a-z]+)\b"
+    );
+    // "A is implemented but B does not parse C": the symptom is B's.
+    // A subject that names the problem itself ("bug when the camera …") has no outcome.
+    lazy_regex!(
+        problem_re,
+        r"(?i)\b(?:bugs?|issues?|problems?|errors?|when|if)\b"
+    );
+    let subject = |c: &regex::Captures| {
+        let s = c["subject"].trim();
+        let s = s.rsplit_once(" but ").map_or(s, |(_, b)| b.trim());
+        capitalise(s)
+    };
+    // What follows the symptom ("… on Linux", "… when resizing") is kept: it is the case; a
+    // consequence after a comma ("…, resulting in …") is not.
+    let tail = |c: &regex::Captures| {
+        let rest = what[c.get(0).expect("match").end()..].trim();
+        let rest = rest.split([',', ';']).next().unwrap_or("").trim();
+        if rest.is_empty() {
+            String::new()
+        } else {
+            format!(" {rest}")
+        }
+    };
+    let found = [state_re(), broken_re(), does_not_re(), verb_re()]
+        .iter()
+        .find_map(|re| re.captures(what));
+    if found.is_some_and(|c| problem_re().is_match(&c["subject"])) {
+        return None;
+    }
     if let Some(c) = state_re().captures(what) {
         let be = c["be"].to_lowercase();
-        let be = if matches!(be.as_str(), "are" | "get" | "were") {
-            "are"
-        } else {
-            "is"
+        let plural = matches!(be.as_str(), "are" | "get" | "were");
+        let be = if plural { "are" } else { "is" };
+        let state = c["state"].to_lowercase();
+        let outcome = match state.as_str() {
+            "wrong" | "incorrect" => format!("{be} correct"),
+            "broken" if plural => "work".to_string(),
+            "broken" => "works".to_string(),
+            _ => format!("{be} no longer {state}"),
         };
-        let outcome = format!(
-            "{} {be} no longer {}",
-            subject(&c),
-            c["state"].to_lowercase()
-        );
-        return Some(outcome);
+        return Some(format!("{} {outcome}{}", subject(&c), tail(&c)));
+    }
+    if let Some(c) = broken_re().captures(what) {
+        return Some(format!("{} works{}", subject(&c), tail(&c)));
+    }
+    if let Some(c) = does_not_re().captures(what) {
+        // "X doesn't show props" → "X shows props"; "Xs don't load" → "Xs load".
+        let verb = c["verb"].to_lowercase();
+        if !words::is_verb(&verb) {
+            return None;
+        }
+        let neg = c["neg"].to_lowercase();
+        let verb = if neg.starts_with("do") && !neg.starts_with("does") {
+            verb
+        } else {
+            words::third_person(&verb)
+        };
+        return Some(format!("{} {verb}{}", subject(&c), tail(&c)));
     }
     if let Some(c) = verb_re().captures(what) {
         let verb = c["verb"].to_lowercase();
@@ -417,14 +478,26 @@ fn symptom_outcome(what: &str) -> Option<String> {
         } else {
             words::third_person(&verb)
         };
-        let outcome = format!("{} no longer {verb}", subject(&c));
-        return Some(outcome);
-    }
-    if let Some(c) = broken_re().captures(what) {
-        let outcome = format!("{} works", subject(&c));
-        return Some(outcome);
+        return Some(format!("{} no longer {verb}{}", subject(&c), tail(&c)));
     }
     None
+}
+
+/// The outcome title of a user's bug report, from its own words: "Copy image output doesn't
+/// work on Linux" → "Copy image output works on Linux". `None` for questions, long titles and
+/// reports whose symptom cannot be negated from their words.
+pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
+    lazy_regex!(
+        bug_lead_re,
+        r"(?i)^(?:\[[^\]]*\bbug\]\s*:?|bug\s*:|\[bug\])\s*"
+    );
+    let t = title.lines().next().unwrap_or("").trim();
+    let t = bug_lead_re().replace(t, "");
+    let t = t.trim().trim_end_matches(['.', '!']);
+    if t.is_empty() || t.contains('?') || t.split(' ').count() > 14 {
+        return None;
+    }
+    symptom_outcome(t).map(fix_draft)
 }
 
 /// The outcome of a fix worded as keeping something right: "preserve the writeable flag in
@@ -548,6 +621,31 @@ mod tests {
             outcome("fix: preserve the sort order in saved views").as_deref(),
             Some("The sort order in saved views is preserved")
         );
+        assert_eq!(
+            outcome("Fix settings page crashes when saving").as_deref(),
+            Some("Settings page no longer crashes when saving")
+        );
+        let bug = |t: &str| bug_outcome(t).map(|d| d.story);
+        assert_eq!(
+            bug("Copy image output doesn't work on Linux").as_deref(),
+            Some("Copy image output works on Linux")
+        );
+        assert_eq!(
+            bug("Bug: the profiler doesn't show props").as_deref(),
+            Some("The profiler shows props")
+        );
+        assert_eq!(
+            bug("Outgoing connections are reset immediately").as_deref(),
+            Some("Outgoing connections are no longer reset immediately")
+        );
+        assert_eq!(
+            bug("Parsing is done but the importer does not parse dates, resulting in gaps")
+                .as_deref(),
+            Some("The importer parses dates")
+        );
+        assert_eq!(bug("Bug when the camera doesn't start"), None);
+        assert_eq!(bug("Why doesn't the export work?"), None);
+        assert_eq!(bug("Method not found"), None);
         // Source files, actions, problems named mid-phrase and non-fixes get no reframe.
         assert_eq!(reframe("Fix use after free in `solver.cpp`"), None);
         assert_eq!(reframe("fix: rename the config loader"), None);

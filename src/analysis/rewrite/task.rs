@@ -347,6 +347,9 @@ fn finish(core: &str, category: Category) -> String {
     } else if let Some(b) = words::base_of_participle(first) {
         // Commit-style past tense: "Removed the last uses of sprintf".
         Some(b)
+    } else if let Some(b) = words::base_of_third_person(first) {
+        // Pull-request style: "Fixes pixel info colour for dark themes".
+        Some(b.to_string())
     } else {
         words::spelling_fix(first).map(str::to_string)
     };
@@ -480,6 +483,10 @@ mod tests {
         assert_eq!(
             task_title("Replace wrench with fs-extra", Dependency),
             "Replace wrench with fs-extra"
+        );
+        assert_eq!(
+            task_title("Fixes pixel info colour for dark themes", Fix),
+            "Fix pixel info colour for dark themes"
         );
     }
 
