@@ -7,10 +7,12 @@
 //! before it is answered.
 
 pub mod fake;
+pub mod fix;
 pub mod grounding;
 mod kinds;
 pub mod story;
 pub mod task;
+mod unwrap;
 pub mod words;
 
 use std::sync::Arc;
@@ -217,7 +219,7 @@ impl Rewriter {
         }
         // A reframe needs a fix to reframe, of a part the product's users rely on.
         if best == Disposition::Reframe
-            && (item.category.is_internal() || story::reframe(item.title).is_none())
+            && (item.category.is_internal() || fix::reframe(item.title).is_none())
         {
             return Disposition::KeepTask;
         }
@@ -353,7 +355,7 @@ impl RewriteEngine for Rewriter {
             }
             // A user's bug report is a story, but a product owner writes it as the outcome the
             // user will see; that title is offered when the report's own words give it.
-            if let Some(d) = story::bug_outcome(&item.title).filter(|_| !template) {
+            if let Some(d) = fix::bug_outcome(&item.title).filter(|_| !template) {
                 let (g, p, failed) = self.story_checks(&d, &text, profile)?;
                 if failed.is_empty() {
                     out.story = Some(d.story);
@@ -379,8 +381,8 @@ impl RewriteEngine for Rewriter {
         let role = story::story_role(item_role, profile.and_then(Profile::persona));
         let draft = match disposition {
             Disposition::OutcomeStory => story::outcome_story(&text, &role),
-            Disposition::Reframe => match story::reframe(&item.title) {
-                Some(story::Fix::Outcome(d)) => Some(d),
+            Disposition::Reframe => match fix::reframe(&item.title) {
+                Some(fix::Fix::Outcome(d)) => Some(d),
                 _ => None,
             },
             Disposition::Unwrap => parts
@@ -439,8 +441,8 @@ impl RewriteEngine for Rewriter {
             (Disposition::Reframe, true) => {
                 "A fix framed as the work; the outcome is what users notice.".into()
             }
-            (Disposition::Reframe, false) => match story::reframe(&item.title) {
-                Some(story::Fix::Part(part)) => format!(
+            (Disposition::Reframe, false) => match fix::reframe(&item.title) {
+                Some(fix::Fix::Part(part)) => format!(
                     "A fix of {part}, which the product's users rely on; write its story as the behaviour they will notice."
                 ),
                 _ => "A fix of behaviour the product's users rely on; write its story as what they will notice.".into(),
