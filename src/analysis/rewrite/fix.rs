@@ -132,7 +132,8 @@ fn fix_subject(title: &str) -> Option<String> {
 }
 
 /// The outcome of a symptom the title names: "X gets skipped" → "X is no longer skipped",
-/// "X crashes" → "X no longer crashes", "X doesn't work" → "X works".
+/// "X crashes" → "X no longer crashes", "X doesn't work" → "X works", "X isn't updated" → "X is
+/// updated", "X can't open Y" → "X can open Y".
 fn symptom_outcome(what: &str) -> Option<String> {
     lazy_regex!(
         state_re,
@@ -150,75 +151,134 @@ fn symptom_outcome(what: &str) -> Option<String> {
         does_not_re,
         r"(?i)^(?P<subject>.+?)\s+(?P<neg>doesn't|does\s+not|don't|do\s+not)\s+(?P<verb>[a-z]+)\b"
     );
-    // "A is implemented but B does not parse C": the symptom is B's.
+    lazy_regex!(
+        not_be_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<be>is|are|was|were)(?:n't|\s+not)\s+(?P<state>[a-z][\w/-]*(?:\s+safe)?)"
+    );
+    lazy_regex!(
+        not_done_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:(?P<have>haven't|hasn't|have\s+not|has\s+not)\s+been|not)\s+(?P<state>loaded|shown|updated|rendered|saved|displayed|visible|supported|applied|respected|detected|recogni[sz]ed|installed|started|synced|refreshed|restored|sent|called|cleared|closed|opened)\b"
+    );
+    lazy_regex!(
+        cannot_re,
+        r"(?i)^(?P<subject>.*?)\s*\b(?:can't|cannot|can\s+not|unable\s+to)\s+(?P<verb>[a-z]+)\b"
+    );
     // A subject that names the problem itself ("bug when the camera …") has no outcome.
     lazy_regex!(
         problem_re,
         r"(?i)\b(?:bugs?|issues?|problems?|errors?|when|if)\b"
     );
-    let subject = |c: &regex::Captures| {
-        let s = c["subject"].trim();
-        let s = s.rsplit_once(" but ").map_or(s, |(_, b)| b.trim());
-        capitalise(s)
-    };
-    // What follows the symptom ("… on Linux", "… when resizing") is kept: it is the case; a
-    // consequence after a comma ("…, resulting in …") is not.
-    let tail = |c: &regex::Captures| {
-        let rest = what[c.get(0).expect("match").end()..].trim();
-        let rest = rest.split([',', ';']).next().unwrap_or("").trim();
-        if rest.is_empty() {
-            String::new()
-        } else {
-            format!(" {rest}")
-        }
-    };
-    let found = [state_re(), broken_re(), does_not_re(), verb_re()]
-        .iter()
-        .find_map(|re| re.captures(what));
-    if found.is_some_and(|c| problem_re().is_match(&c["subject"])) {
+    // An internal error message ("Cannot add child "2" to parent "1"") names no behaviour.
+    lazy_regex!(quoted_id_re, r#""\d+""#);
+    if quoted_id_re().is_match(what) {
         return None;
     }
-    if let Some(c) = state_re().captures(what) {
-        let be = c["be"].to_lowercase();
-        let plural = matches!(be.as_str(), "are" | "get" | "were");
-        let be = if plural { "are" } else { "is" };
-        let state = c["state"].to_lowercase();
-        let outcome = match state.as_str() {
-            "wrong" | "incorrect" => format!("{be} correct"),
-            "broken" if plural => "work".to_string(),
-            "broken" => "works".to_string(),
-            _ => format!("{be} no longer {state}"),
-        };
-        return Some(format!("{} {outcome}{}", subject(&c), tail(&c)));
-    }
-    if let Some(c) = broken_re().captures(what) {
-        return Some(format!("{} works{}", subject(&c), tail(&c)));
-    }
-    if let Some(c) = does_not_re().captures(what) {
-        // "X doesn't show props" → "X shows props"; "Xs don't load" → "Xs load".
-        let verb = c["verb"].to_lowercase();
-        if !words::is_verb(&verb) {
-            return None;
+    let patterns = [
+        state_re(),
+        broken_re(),
+        does_not_re(),
+        not_be_re(),
+        not_done_re(),
+        cannot_re(),
+        verb_re(),
+    ];
+    let (i, c) = patterns
+        .iter()
+        .enumerate()
+        .find_map(|(i, re)| re.captures(what).map(|c| (i, c)))?;
+    let raw = c["subject"].trim();
+    let subject = match raw.strip_suffix(" but") {
+        // "Model runs without error in X, but crashes in Y": the subject is the first clause's.
+        Some(before) => {
+            let ws: Vec<&str> = before.split(' ').collect();
+            let n = ws
+                .iter()
+                .position(|w| words::is_verb(w) || words::base_of_third_person(w).is_some())?;
+            ws[..n].join(" ")
         }
-        let neg = c["neg"].to_lowercase();
-        let verb = if neg.starts_with("do") && !neg.starts_with("does") {
-            verb
-        } else {
-            words::third_person(&verb)
-        };
-        return Some(format!("{} {verb}{}", subject(&c), tail(&c)));
+        None => raw
+            .rsplit_once(" but ")
+            .map_or(raw, |(_, b)| b.trim())
+            .to_string(),
+    };
+    let subject = subject.trim_end_matches(',').trim();
+    if problem_re().is_match(subject) || (subject.is_empty() && i != 5) {
+        return None;
     }
-    if let Some(c) = verb_re().captures(what) {
-        let verb = c["verb"].to_lowercase();
-        // "X crashes" keeps its verb; "X crash" agrees with X.
-        let verb = if verb.ends_with('s') || c["subject"].trim().ends_with('s') {
-            verb
-        } else {
-            words::third_person(&verb)
-        };
-        return Some(format!("{} no longer {verb}{}", subject(&c), tail(&c)));
-    }
-    None
+    let plural_subject = subject.ends_with('s') && !subject.ends_with("ss");
+    let subject = capitalise(subject);
+    // What follows the symptom ("… on Linux", "… when resizing") is kept: it is the case; a
+    // consequence or cause after it ("…, resulting in …", "… because …") is not.
+    let rest = what[c.get(0).expect("match").end()..].trim();
+    let rest = rest.split([',', ';']).next().unwrap_or("");
+    let rest = rest.split(" because ").next().unwrap_or("").trim();
+    let tail = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(" {rest}")
+    };
+    let outcome = match i {
+        0 => {
+            let be = c["be"].to_lowercase();
+            let plural = matches!(be.as_str(), "are" | "get" | "were");
+            let be = if plural { "are" } else { "is" };
+            match c["state"].to_lowercase().as_str() {
+                "wrong" | "incorrect" => format!("{be} correct"),
+                "broken" if plural => "work".to_string(),
+                "broken" => "works".to_string(),
+                state => format!("{be} no longer {state}"),
+            }
+        }
+        1 => "works".to_string(),
+        2 => {
+            // "X doesn't show props" → "X shows props"; "Xs don't load" → "Xs load".
+            let verb = c["verb"].to_lowercase();
+            if !words::is_verb(&verb) {
+                return None;
+            }
+            let neg = c["neg"].to_lowercase();
+            if neg.starts_with("do") && !neg.starts_with("does") {
+                verb
+            } else {
+                words::third_person(&verb)
+            }
+        }
+        3 => {
+            let be = c["be"].to_lowercase();
+            let be = if matches!(be.as_str(), "are" | "were") {
+                "are"
+            } else {
+                "is"
+            };
+            format!("{be} {}", &c["state"])
+        }
+        4 => {
+            let have = c.name("have").map(|h| h.as_str().to_lowercase());
+            let plural = have.map_or(plural_subject, |h| h.starts_with("have"));
+            format!("{} {}", if plural { "are" } else { "is" }, &c["state"])
+        }
+        5 => {
+            let verb = c["verb"].to_lowercase();
+            if !words::is_verb(&verb) {
+                return None;
+            }
+            if subject.is_empty() {
+                return Some(format!("Users can {verb}{tail}"));
+            }
+            format!("can {verb}")
+        }
+        _ => {
+            let verb = c["verb"].to_lowercase();
+            // "X crashes" keeps its verb; "X crash" agrees with X.
+            let verb = if verb.ends_with('s') || plural_subject {
+                verb
+            } else {
+                words::third_person(&verb)
+            };
+            format!("no longer {verb}")
+        }
+    };
+    Some(format!("{subject} {outcome}{tail}"))
 }
 
 /// The outcome title of a user's bug report, from its own words: "Copy image output doesn't
@@ -331,6 +391,35 @@ mod tests {
             bug("Parsing is done but the importer does not parse dates, resulting in gaps")
                 .as_deref(),
             Some("The importer parses dates")
+        );
+        assert_eq!(
+            bug("Model runs without error in Tensorflow, but crashes with a fault in TFLite")
+                .as_deref(),
+            Some("Model no longer crashes with a fault in TFLite")
+        );
+        assert_eq!(
+            bug("icon aria label isn't updated").as_deref(),
+            Some("Icon aria label is updated")
+        );
+        assert_eq!(
+            bug("keras model.predict() is not thread safe").as_deref(),
+            Some("Keras model.predict() is thread safe")
+        );
+        assert_eq!(
+            bug("Bug: Some transition updates haven't been rendered").as_deref(),
+            Some("Some transition updates are rendered")
+        );
+        assert_eq!(
+            bug("[DevTools Bug]: components tree not loaded in Microsoft Edge").as_deref(),
+            Some("Components tree is loaded in Microsoft Edge")
+        );
+        assert_eq!(
+            bug("Cannot convert the recognition model to tflite").as_deref(),
+            Some("Users can convert the recognition model to tflite")
+        );
+        assert_eq!(
+            bug("Cannot add child \"2\" to parent \"1\" because parent node was not found"),
+            None
         );
         assert_eq!(bug("Bug when the camera doesn't start"), None);
         assert_eq!(bug("Why doesn't the export work?"), None);

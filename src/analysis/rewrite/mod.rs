@@ -10,6 +10,7 @@ pub mod fake;
 pub mod fix;
 pub mod grounding;
 mod kinds;
+pub mod report;
 pub mod story;
 pub mod task;
 mod unwrap;
@@ -300,6 +301,7 @@ impl RewriteEngine for Rewriter {
         let parts = analysis.parts.clone().unwrap_or_default();
         let template = parts.role.is_some() && parts.goal.is_some();
         let category = Category::ALL[argmax(&cprobs)];
+        let report = report::report(&item.title).filter(|_| !template);
         let disposition = self.decide(
             analysis.scores,
             template,
@@ -310,6 +312,25 @@ impl RewriteEngine for Rewriter {
                 category,
             },
         );
+        // A story-labelled how-to question or failure of the team's own build or code is work,
+        // not a capability: answered as the docs or fix task it is.
+        let (disposition, category, why) = match (&report, disposition) {
+            (Some(report::Report::HowTo(_)), Disposition::AlreadyStory) => (
+                Disposition::KeepTask,
+                Category::Docs,
+                Some("A user's question on how to use it: answer it, and write the answer into the docs; it asks for no new behaviour."),
+            ),
+            (Some(report::Report::OwnFailure { build }), Disposition::AlreadyStory) => (
+                Disposition::KeepTask,
+                if *build { Category::BuildCi } else { Category::Fix },
+                Some(if *build {
+                    "A failure of the project's own build; fixing it is the team's work, so it is a task."
+                } else {
+                    "A failure in the team's own code (a named source or test file); fixing it is a task."
+                }),
+            ),
+            _ => (disposition, category, None),
+        };
         let findings: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
         let disposition_scores = Disposition::ALL
             .iter()
@@ -342,9 +363,16 @@ impl RewriteEngine for Rewriter {
             note: None,
         };
         if disposition == Disposition::AlreadyStory {
-            out.why = "It states value a user sees; keep it as a story.".into();
+            out.why = if template {
+                "It states value a user sees; keep it as a story.".into()
+            } else {
+                // A request in a tracker's words ("XLA tf.bincount support") is a story by what
+                // users get, but not yet written as one.
+                "It asks for something users see, so it is a story; before refinement, write who wants it and what they gain.".into()
+            };
             out.source = Source::Input;
-            out.story = Some(item.title.trim().to_string());
+            let first_line = item.title.lines().next().unwrap_or("").trim();
+            out.story = Some(first_line.to_string());
             let get = |s: &Option<super::Span>| s.as_ref().map(|s| s.text.clone());
             (out.role, out.goal, out.benefit) =
                 (get(&parts.role), get(&parts.goal), get(&parts.benefit));
@@ -355,6 +383,10 @@ impl RewriteEngine for Rewriter {
             }
             // A user's bug report is a story, but a product owner writes it as the outcome the
             // user will see; that title is offered when the report's own words give it.
+            if report == Some(report::Report::Bug) {
+                out.why = "A problem users hit, so it stays a story; retitle it as the behaviour users should see, not the symptom.".into();
+                out.note = Some("a bug report: state the outcome users expect".into());
+            }
             if let Some(d) = fix::bug_outcome(&item.title).filter(|_| !template) {
                 let (g, p, failed) = self.story_checks(&d, &text, profile)?;
                 if failed.is_empty() {
@@ -371,7 +403,15 @@ impl RewriteEngine for Rewriter {
             return Ok(out);
         }
         out.category = Some(category);
-        let title = task::task_title(&item.title, category);
+        let title = match &report {
+            Some(report::Report::HowTo(docs)) if disposition == Disposition::KeepTask => {
+                docs.clone()
+            }
+            Some(report::Report::Bug | report::Report::OwnFailure { .. }) => {
+                task::as_fix(task::task_title(&item.title, category))
+            }
+            _ => task::task_title(&item.title, category),
+        };
         out.task = Some(title.clone());
         let item_role = parts
             .role
@@ -425,9 +465,16 @@ impl RewriteEngine for Rewriter {
         out.verified = out.checks.failed.is_empty();
         out.note = told.map(str::to_string);
         if label == Label::Story {
-            out.note = Some("worded much like a story, but it reads as technical work".into());
+            out.note = Some(match report {
+                Some(report::Report::HowTo(_)) => "a user's question, not a capability".into(),
+                Some(report::Report::OwnFailure { .. }) => {
+                    "reported like a user's problem, but it is the team's own build or code".into()
+                }
+                _ => "worded much like a story, but it reads as technical work".into(),
+            });
         }
         out.why = match (out.disposition, out.story.is_some()) {
+            _ if why.is_some() => why.unwrap_or_default().to_string(),
             (Disposition::Unwrap, true) => {
                 "A task in the story template; its benefit names an outcome users see.".into()
             }

@@ -19,7 +19,7 @@ lazy_regex!(
 );
 lazy_regex!(
     question_lead_re,
-    r"(?i)^(?:should we|shall we|can we|could we|do we want to|do we need to|why not|maybe|let's|lets|we should|we need to|need to|please|consider whether to|would it make sense to)\s+"
+    r"(?i)^(?:are there (?:any )?plans to|is there (?:a|any) plan to|any plans to|plans to|should we|shall we|can we|could we|do we want to|do we need to|why not|maybe|let's|lets|we should|we need to|need to|please|consider whether to|would it make sense to)\s+"
 );
 lazy_regex!(
     evaluate_lead_re,
@@ -96,6 +96,24 @@ pub fn is_work_framed(title: &str) -> bool {
                 | "meta"
         )
     })
+}
+
+/// A task title for a failure: kept when it already names the work ("Fix …", "Update …"),
+/// otherwise the symptom becomes what to fix (see [`super::report::fix_task`]).
+pub fn as_fix(title: String) -> String {
+    let (scope, rest) = match title.split_once(": ") {
+        Some((s, r)) if !s.contains(' ') && s.len() <= 30 => (Some(s), r),
+        _ => (None, title.as_str()),
+    };
+    let first = rest.split(' ').next().unwrap_or("");
+    if starts_with_verb(first) {
+        return title;
+    }
+    let fixed = super::report::fix_task(rest);
+    match scope {
+        Some(s) => format!("{s}: {fixed}"),
+        None => fixed,
+    }
 }
 
 /// The honest imperative task title for an item.

@@ -1,0 +1,191 @@
+//! What a user's report in an issue tracker is, when the classifier reads it as a story: a
+//! how-to question, a failure of the project's own build or code, or a bug users hit. A blind
+//! product-owner panel rejected each of them when it came back unchanged as "already a story":
+//! a question is not a capability, a build failure is the team's work, and a bug report is a
+//! story only once it says what users should see.
+
+use super::task::capitalise;
+use super::words;
+
+lazy_regex!(
+    how_to_re,
+    r"(?i)^(?:question\s*:\s*)?(?:how\s+(?:to|do\s+(?:i|you|we)|can\s+(?:i|you|we|one)|should\s+(?:i|we)|would\s+(?:i|one))|is\s+there\s+(?:a|any)\s+way\s+to|what\s+is\s+the\s+(?:best|right|correct|proper)\s+way\s+to)\s+(?P<what>[^?]+?)\s*\??\s*$"
+);
+lazy_regex!(
+    difference_re,
+    r"(?i)^what(?:'s|’s|\s+is)\s+the\s+difference\s+between\s+(?P<what>[^?]+)"
+);
+lazy_regex!(
+    own_test_re,
+    r"(?i)\b(?:test\s+cases?|unit\s+tests?|functional\s+tests?|fuzz(?:er|ing)?|flaky|intermittent(?:ly)?)\b"
+);
+lazy_regex!(
+    why_re,
+    r"(?i)^why\s+(?:does|do)\s+(?P<subject>.+?)\s+(?P<verb>need|use|require|show|take|ask|open|send|store|keep|create|change)\s+(?P<what>[^?]*?)\s*\??\s*$"
+);
+lazy_regex!(
+    build_failure_re,
+    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to)\s+(?:build|compile|link)|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?)\b"
+);
+lazy_regex!(
+    source_file_re,
+    r"(?i)\b[\w-]+\.(?:c|cc|cpp|h|hpp|py|rs|js|ts|tsx|jsx|go|java|kt|rb|php|cs|swift|sh)\b"
+);
+lazy_regex!(
+    failure_re,
+    r"(?i)\b(?:fails?|failed|failing|failure|errors?|wrong|invalid|crash(?:es|ed)?|aborts?|broken|timeouts?|times\s+out|hangs?|flaky|assert(?:ion)?)\b"
+);
+lazy_regex!(
+    problem_re,
+    r"(?i)(?:^\[[^\]]*\bbug\]|^bug\s*:|\b(?:bug|errors?|crash(?:es|ed)?|fails?|failed|failing|broken|wrong|incorrect|cannot|can't|can\s+not|unable|doesn't|does\s+not|don't|isn't|aren't|haven't|hasn't|not\s+(?:working|found|loaded|shown|updated|supported|visible)|problems?|exceptions?|segfault|segmentation|not\s+permitted|denied|refused|aborted|hangs?|freezes?|mismatch|inconveniences?|wastes?|overflow|leaks?|terrible|regression)\b)"
+);
+
+/// What a story-labelled user report is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    /// A question on how to use the product: answered, it is docs work. Holds the docs task:
+    /// "How to find accuracy of a model?" → "Document how to find accuracy of a model".
+    HowTo(String),
+    /// A failure of the project's own build (`build`), or of a named source file or a test
+    /// (a test case, a fuzzer, a flaky or intermittent check): the team's work.
+    OwnFailure { build: bool },
+    /// A problem users hit with the product: a story, told by the behaviour users should see.
+    Bug,
+}
+
+/// Reads a report's first line; `None` when it is none of these (a feature wish, a story).
+pub fn report(title: &str) -> Option<Report> {
+    let t = title.lines().next().unwrap_or("").trim();
+    if let Some(c) = how_to_re().captures(t) {
+        let what = c["what"].trim().trim_end_matches(['.', '!']);
+        // "How can I get X" asks for a way to do something the words name; "how to" is kept.
+        return Some(Report::HowTo(format!(
+            "Document how to {}",
+            first_person_out(what)
+        )));
+    }
+    if let Some(c) = difference_re().captures(t) {
+        return Some(Report::HowTo(format!(
+            "Document the difference between {}",
+            c["what"].trim()
+        )));
+    }
+    if let Some(c) = why_re().captures(t) {
+        // "Why does X need Y?" → "Document why X needs Y".
+        let verb = words::third_person(&c["verb"].to_lowercase());
+        let what = c["what"].trim();
+        return Some(Report::HowTo(format!(
+            "Document why {} {verb} {what}",
+            c["subject"].trim()
+        )));
+    }
+    if build_failure_re().is_match(t) {
+        return Some(Report::OwnFailure { build: true });
+    }
+    let own_code = source_file_re().is_match(t) || own_test_re().is_match(t);
+    if own_code && failure_re().is_match(t) {
+        return Some(Report::OwnFailure { build: false });
+    }
+    problem_re().is_match(t).then_some(Report::Bug)
+}
+
+/// The task of fixing a failure a title states as a symptom: a noun phrase gets "Fix" before
+/// it ("Android NDK 23b LTS Compile Error" → "Fix Android NDK 23b LTS Compile Error"); a
+/// sentence is kept whole after "Fix:" rather than re-worded, as a guess would garble it.
+pub fn fix_task(core: &str) -> String {
+    lazy_regex!(
+        finite_re,
+        r"(?i)\b(?:is|are|was|were|has|have|had|does|do|did|can't|cannot|can|won't|doesn't|don't|isn't|fails|failed|crashes|crashed|makes?|gets?|breaks?|causes?|returns?|throws?)\b"
+    );
+    let core = core.trim().trim_end_matches(['.', '!', '?']);
+    if finite_re().is_match(core) {
+        format!("Fix: {}", capitalise(core))
+    } else {
+        format!("Fix {core}")
+    }
+}
+
+/// "get the label", "I get the label" → "get the label"; "my model" → "a model" is not done:
+/// the item's own words stay.
+fn first_person_out(what: &str) -> String {
+    let w = what.trim();
+    for lead in ["I ", "we ", "you ", "one "] {
+        if let Some(rest) = w.strip_prefix(lead) {
+            return rest.to_string();
+        }
+    }
+    w.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_failures_and_bugs() {
+        assert_eq!(
+            report("How to find accuracy of a pretrained tflite model"),
+            Some(Report::HowTo(
+                "Document how to find accuracy of a pretrained tflite model".into()
+            ))
+        );
+        assert_eq!(
+            report("How can I profile inference with the profiler?"),
+            Some(Report::HowTo(
+                "Document how to profile inference with the profiler".into()
+            ))
+        );
+        assert_eq!(
+            report("Question: is there any way to export the timings?"),
+            Some(Report::HowTo("Document how to export the timings".into()))
+        );
+        for t in [
+            "Android NDK 23b LTS Compile Error",
+            "[MSVC] build failed due to fs.h: error C2039",
+            "Ubuntu Jammy can't compile fuzz tests with libc++?",
+        ] {
+            assert_eq!(report(t), Some(Report::OwnFailure { build: true }), "{t}");
+        }
+        for t in [
+            "wallet_taproot.py fails with \"Insufficient funds\"",
+            "miniscript_stable fuzz timeout",
+            "p2p_permissions intermittent timeout",
+            "dnn: wrong results in test case Test_layers.head",
+        ] {
+            assert_eq!(report(t), Some(Report::OwnFailure { build: false }), "{t}");
+        }
+        assert_eq!(
+            report("What's the difference between sync mode and the old reconciler? Why?"),
+            Some(Report::HowTo(
+                "Document the difference between sync mode and the old reconciler".into()
+            ))
+        );
+        for t in [
+            "[DevTools Bug] Cannot add child because parent node was not found",
+            "Updater wastes large amount of disk space logging",
+            "icon aria label isn't updated",
+        ] {
+            assert_eq!(report(t), Some(Report::Bug), "{t}");
+        }
+        assert_eq!(
+            report("Why does the extension need access to history?"),
+            Some(Report::HowTo(
+                "Document why the extension needs access to history".into()
+            ))
+        );
+        assert_eq!(report("Add an option to create taproot descriptors"), None);
+        assert_eq!(report("As a user, I want to filter results"), None);
+    }
+
+    #[test]
+    fn fix_tasks() {
+        assert_eq!(
+            fix_task("Android NDK 23b LTS Compile Error"),
+            "Fix Android NDK 23b LTS Compile Error"
+        );
+        assert_eq!(
+            fix_task("RNG generators make python abort in python3.11"),
+            "Fix: RNG generators make python abort in python3.11"
+        );
+    }
+}
