@@ -161,3 +161,39 @@ fn a_profile_lends_its_persona() {
     );
     assert_eq!(r.supporting_task.as_deref(), Some("Add a read replica"));
 }
+
+#[test]
+fn users_reports_are_answered_as_what_they_are() {
+    // A how-to question is not a capability: answered, it is docs work.
+    let r = refine("How to export a playlist as CSV?");
+    assert_eq!(r.disposition, Disposition::KeepTask, "{r:?}");
+    assert_eq!(
+        r.task.as_deref(),
+        Some("Document how to export a playlist as CSV")
+    );
+    assert!(r.story.is_none());
+    // A failure of the project's own build is the team's fix, whatever the classifier reads.
+    let r = refine("Windows build fails with linker error LNK2019");
+    assert_eq!(r.disposition, Disposition::KeepTask, "{r:?}");
+    assert_eq!(
+        r.task.as_deref(),
+        Some("Fix: Windows build fails with linker error LNK2019")
+    );
+    // A bug users hit stays a story, titled by the behaviour they expect.
+    for (text, outcome) in [
+        (
+            "The export button doesn't work on Safari",
+            "The export button works on Safari",
+        ),
+        (
+            "Saved filters are not shown after reload",
+            "Saved filters are shown after reload",
+        ),
+    ] {
+        let r = refine(text);
+        assert_eq!(r.disposition, Disposition::AlreadyStory, "{r:?}");
+        assert_eq!(r.story.as_deref(), Some(outcome), "{text}");
+        assert_eq!(r.source, Source::Extracted);
+        assert!(r.grounding.unsupported.is_empty());
+    }
+}

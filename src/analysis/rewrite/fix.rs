@@ -263,6 +263,11 @@ fn symptom_outcome(what: &str) -> Option<String> {
                 return None;
             }
             if subject.is_empty() {
+                // "Cannot read properties of undefined (reading 'x')" is a runtime's error
+                // message, not a thing users cannot do.
+                if what.contains(['\'', '"', '(', '`']) || what.contains(" of undefined") {
+                    return None;
+                }
                 return Some(format!("Users can {verb}{tail}"));
             }
             format!("can {verb}")
@@ -287,15 +292,29 @@ fn symptom_outcome(what: &str) -> Option<String> {
 pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
     lazy_regex!(
         bug_lead_re,
-        r"(?i)^(?:\[[^\]]*\bbug\]\s*:?|bug\s*:|\[bug\])\s*"
+        r"(?i)^(?:\[(?P<part>[^\]]*?)\s*\bbug\]\s*:?|bug\s*:|\[bug\])\s*"
     );
-    let t = title.lines().next().unwrap_or("").trim();
-    let t = bug_lead_re().replace(t, "");
+    let line = title.lines().next().unwrap_or("").trim();
+    let part = bug_lead_re()
+        .captures(line)
+        .and_then(|c| c.name("part").map(|p| p.as_str().trim().to_string()))
+        .filter(|p| !p.is_empty());
+    let t = bug_lead_re().replace(line, "");
     let t = t.trim().trim_end_matches(['.', '!']);
-    if t.is_empty() || t.contains('?') || t.split(' ').count() > 14 {
+    if t.is_empty() || t.contains('?') {
         return None;
     }
-    symptom_outcome(t).map(fix_draft)
+    if t.split(' ').count() <= 14 {
+        if let Some(outcome) = symptom_outcome(t) {
+            return Some(fix_draft(outcome));
+        }
+    }
+    // "[DevTools Bug] Cannot remove node "0" because …": an error message of a named part has
+    // no behaviour to negate, but the part and its message are the item's own words.
+    let message = t.split(" because ").next().unwrap_or(t).trim();
+    let part = part?;
+    (message.split(' ').count() <= 10)
+        .then(|| fix_draft(format!("{part} no longer fails with “{message}”")))
 }
 
 /// The outcome of a fix worded as keeping something right: "preserve the writeable flag in
@@ -420,6 +439,15 @@ mod tests {
         assert_eq!(
             bug("Cannot add child \"2\" to parent \"1\" because parent node was not found"),
             None
+        );
+        // A runtime's message is not negated into "Users can read properties of undefined".
+        assert_eq!(
+            bug("[DevTools Bug] Cannot read properties of undefined (reading 'skin')").as_deref(),
+            Some("DevTools no longer fails with “Cannot read properties of undefined (reading 'skin')”")
+        );
+        assert_eq!(
+            bug("[Editor Bug] Cannot move tab \"3\" because no pane was found.").as_deref(),
+            Some("Editor no longer fails with “Cannot move tab \"3\"”")
         );
         assert_eq!(bug("Bug when the camera doesn't start"), None);
         assert_eq!(bug("Why doesn't the export work?"), None);

@@ -16,6 +16,10 @@ lazy_regex!(
     r"(?i)^what(?:'s|’s|\s+is)\s+the\s+difference\s+between\s+(?P<what>[^?]+)"
 );
 lazy_regex!(
+    missing_docs_re,
+    r"(?i)^missing\s+(?P<what>jsdoc|javadoc|docstrings?|docs|documentation|api\s+docs|doc\s+comments?)(?P<rest>\s+(?:for|on|of|in)\s+.+)$"
+);
+lazy_regex!(
     own_test_re,
     r"(?i)\b(?:test\s+cases?|unit\s+tests?|functional\s+tests?|fuzz(?:er|ing)?|flaky|intermittent(?:ly)?)\b"
 );
@@ -25,7 +29,7 @@ lazy_regex!(
 );
 lazy_regex!(
     build_failure_re,
-    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to)\s+(?:build|compile|link)|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?)\b"
+    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to)\s+(?:build|compile|link)|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?|does\s+not\s+name\s+a\s+type|was\s+not\s+declared\s+in\s+this\s+scope|error\s+C\d{4}|LNK\d{4})\b"
 );
 lazy_regex!(
     source_file_re,
@@ -43,8 +47,8 @@ lazy_regex!(
 /// What a story-labelled user report is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Report {
-    /// A question on how to use the product: answered, it is docs work. Holds the docs task:
-    /// "How to find accuracy of a model?" → "Document how to find accuracy of a model".
+    /// A question on how to use the product, or a gap in its docs: docs work. Holds the docs
+    /// task: "How to find accuracy of a model?" → "Document how to find accuracy of a model".
     HowTo(String),
     /// A failure of the project's own build (`build`), or of a named source file or a test
     /// (a test case, a fuzzer, a flaky or intermittent check): the team's work.
@@ -70,6 +74,13 @@ pub fn report(title: &str) -> Option<Report> {
             c["what"].trim()
         )));
     }
+    if let Some(c) = missing_docs_re().captures(t) {
+        return Some(Report::HowTo(format!(
+            "Add {}{}",
+            c["what"].to_lowercase(),
+            c["rest"].trim_end_matches(['.', '!'])
+        )));
+    }
     if let Some(c) = why_re().captures(t) {
         // "Why does X need Y?" → "Document why X needs Y".
         let verb = words::third_person(&c["verb"].to_lowercase());
@@ -82,8 +93,9 @@ pub fn report(title: &str) -> Option<Report> {
     if build_failure_re().is_match(t) {
         return Some(Report::OwnFailure { build: true });
     }
+    lazy_regex!(flaky_re, r"(?i)\b(?:flaky|intermittent(?:ly)?)\b");
     let own_code = source_file_re().is_match(t) || own_test_re().is_match(t);
-    if own_code && failure_re().is_match(t) {
+    if (own_code && failure_re().is_match(t)) || flaky_re().is_match(t) {
         return Some(Report::OwnFailure { build: false });
     }
     problem_re().is_match(t).then_some(Report::Bug)
@@ -95,7 +107,7 @@ pub fn report(title: &str) -> Option<Report> {
 pub fn fix_task(core: &str) -> String {
     lazy_regex!(
         finite_re,
-        r"(?i)\b(?:is|are|was|were|has|have|had|does|do|did|can't|cannot|can|won't|doesn't|don't|isn't|fails|failed|crashes|crashed|makes?|gets?|breaks?|causes?|returns?|throws?)\b"
+        r"(?i)\b(?:is|are|was|were|has|have|had|does|do|did|unable|can't|cannot|can|won't|doesn't|don't|isn't|fails|failed|crashes|crashed|makes?|gets?|breaks?|causes?|returns?|throws?)\b"
     );
     let core = core.trim().trim_end_matches(['.', '!', '?']);
     if finite_re().is_match(core) {
@@ -172,6 +184,18 @@ mod tests {
             Some(Report::HowTo(
                 "Document why the extension needs access to history".into()
             ))
+        );
+        assert_eq!(
+            report("Missing jsdoc for `EnvCollection`"),
+            Some(Report::HowTo("Add jsdoc for `EnvCollection`".into()))
+        );
+        assert_eq!(
+            report("p2p_disconnect intermittent issue"),
+            Some(Report::OwnFailure { build: false })
+        );
+        assert_eq!(
+            report("error: 'Mutex' in namespace 'cv' does not name a type"),
+            Some(Report::OwnFailure { build: true })
         );
         assert_eq!(report("Add an option to create taproot descriptors"), None);
         assert_eq!(report("As a user, I want to filter results"), None);

@@ -102,7 +102,16 @@ pub fn is_work_framed(title: &str) -> bool {
 /// otherwise the symptom becomes what to fix (see [`super::report::fix_task`]).
 pub fn as_fix(title: String) -> String {
     let (scope, rest) = match title.split_once(": ") {
-        Some((s, r)) if !s.contains(' ') && s.len() <= 30 => (Some(s), r),
+        Some((s, r))
+            if !s.contains(' ')
+                && s.len() <= 30
+                && !matches!(
+                    s.to_lowercase().as_str(),
+                    "error" | "warning" | "fatal" | "exception" | "bug"
+                ) =>
+        {
+            (Some(s), r)
+        }
         _ => (None, title.as_str()),
     };
     let first = rest.split(' ').next().unwrap_or("");
@@ -234,8 +243,10 @@ fn finish(core: &str, category: Category) -> String {
             && first
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
-    let noun_phrase = core.split(' ').count() <= 4
+    let tokens: Vec<&str> = core.split(' ').collect();
+    let noun_phrase = tokens.len() <= 4
         && !verb_like
+        && !super::unwrap::verb_by_place(&tokens)
         && !code_like
         && !core
             .split(|c: char| !(c.is_alphanumeric() || c == '\''))

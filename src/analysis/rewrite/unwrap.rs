@@ -69,7 +69,7 @@ pub(super) fn unwrap_goal(goal: &str) -> String {
         }
         return join("set up", &tokens[1..]);
     }
-    if words::is_verb(first) || words::base_of_gerund(first).is_some() {
+    if words::is_verb(first) || words::base_of_gerund(first).is_some() || verb_by_place(&tokens) {
         return g;
     }
     if let Some(s) = participle_after_object(&tokens) {
@@ -77,7 +77,16 @@ pub(super) fn unwrap_goal(goal: &str) -> String {
     }
     // "X to provide Y" → "ensure X provides Y".
     if let Some(i) = tokens.iter().position(|t| *t == "to") {
-        if i > 0 && i + 1 < tokens.len() && tokens[i + 1] != "be" && words::is_verb(tokens[i + 1]) {
+        // The object is a name or a determined phrase ("New Relic", "the report"); a lowercase
+        // open word ("perform automatic analysis to reduce …") is an unknown verb, not one.
+        let object_like =
+            tokens[0].starts_with(|c: char| c.is_uppercase()) || is_determiner(tokens[0]);
+        if i > 0
+            && object_like
+            && i + 1 < tokens.len()
+            && tokens[i + 1] != "be"
+            && words::is_verb(tokens[i + 1])
+        {
             let verb = words::third_person(&tokens[i + 1].to_lowercase());
             let object = tokens[..i].join(" ");
             let rest = tokens[i + 2..].join(" ");
@@ -153,4 +162,33 @@ fn first_person_to_team(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether a word opens a noun phrase ("the", "a", "my" …).
+pub(super) fn is_determiner(w: &str) -> bool {
+    matches!(
+        w.to_lowercase().as_str(),
+        "the"
+            | "a"
+            | "an"
+            | "my"
+            | "our"
+            | "their"
+            | "its"
+            | "this"
+            | "these"
+            | "those"
+            | "all"
+            | "every"
+            | "each"
+            | "some"
+    )
+}
+
+/// Whether an unknown first word is a verb by its place: a lowercase word before a determiner
+/// ("shadow the CMS implementation").
+pub(super) fn verb_by_place(tokens: &[&str]) -> bool {
+    tokens.len() > 1
+        && tokens[0].chars().all(|c| c.is_ascii_lowercase())
+        && is_determiner(tokens[1])
 }
