@@ -311,8 +311,12 @@ pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
     }
     // "[DevTools Bug] Cannot remove node "0" because …": an error message of a named part has
     // no behaviour to negate, but the part and its message are the item's own words.
+    lazy_regex!(
+        message_re,
+        r#"(?i)^(?:cannot|can't|could\s+not|failed|error|uncaught|unable|unexpected)\b|["']"#
+    );
     let message = t.split(" because ").next().unwrap_or(t).trim();
-    let part = part?;
+    let part = part.filter(|_| message_re().is_match(message))?;
     (message.split(' ').count() <= 10)
         .then(|| fix_draft(format!("{part} no longer fails with “{message}”")))
 }
@@ -448,6 +452,10 @@ mod tests {
         assert_eq!(
             bug("[Editor Bug] Cannot move tab \"3\" because no pane was found.").as_deref(),
             Some("Editor no longer fails with “Cannot move tab \"3\"”")
+        );
+        assert_eq!(
+            bug("[Editor Bug] tab order labelled wrongly in the sidebar"),
+            None
         );
         assert_eq!(bug("Bug when the camera doesn't start"), None);
         assert_eq!(bug("Why doesn't the export work?"), None);

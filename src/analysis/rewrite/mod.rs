@@ -329,6 +329,11 @@ impl RewriteEngine for Rewriter {
                     "A failure in the team's own code (a named source or test file); fixing it is a task."
                 }),
             ),
+            (Some(report::Report::OwnWork), Disposition::AlreadyStory) => (
+                Disposition::KeepTask,
+                if category.is_internal() { category } else { Category::Other },
+                Some("A change to the team's own code or tests, written as the change; keep it as a task."),
+            ),
             _ => (disposition, category, None),
         };
         let findings: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
@@ -467,7 +472,7 @@ impl RewriteEngine for Rewriter {
         if label == Label::Story {
             out.note = Some(match report {
                 Some(report::Report::HowTo(_)) => "a user's question, not a capability".into(),
-                Some(report::Report::OwnFailure { .. }) => {
+                Some(report::Report::OwnFailure { .. } | report::Report::OwnWork) => {
                     "reported like a user's problem, but it is the team's own build or code".into()
                 }
                 _ => "worded much like a story, but it reads as technical work".into(),

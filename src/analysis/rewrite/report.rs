@@ -12,6 +12,10 @@ lazy_regex!(
     r"(?i)^(?:question\s*:\s*)?(?:how\s+(?:to|do\s+(?:i|you|we)|can\s+(?:i|you|we|one)|should\s+(?:i|we)|would\s+(?:i|one))|is\s+there\s+(?:a|any)\s+way\s+to|what\s+is\s+the\s+(?:best|right|correct|proper)\s+way\s+to)\s+(?P<what>[^?]+?)\s*\??\s*$"
 );
 lazy_regex!(
+    question_re,
+    r"(?i)(?:\b(?P<how>is\s+there\s+(?:a|any)\s+way\s+to|how\s+(?:to|do\s+i|can\s+i))\s+(?P<what>[^?]+)|^(?:what\s+(?:is|are)\s+(?P<what2>the\s+[^?]+)|does\s+(?P<subject>[^?]+?)\s+support\s+(?P<what3>[^?]+)|(?P<way>(?:the\s+)?(?:correct|right|best|proper)\s+way\s+to)\s+(?P<what4>.+)))"
+);
+lazy_regex!(
     difference_re,
     r"(?i)^what(?:'s|’s|\s+is)\s+the\s+difference\s+between\s+(?P<what>[^?]+)"
 );
@@ -53,6 +57,9 @@ pub enum Report {
     /// A failure of the project's own build (`build`), or of a named source file or a test
     /// (a test case, a fuzzer, a flaky or intermittent check): the team's work.
     OwnFailure { build: bool },
+    /// A change to the team's own code written as done ("added argument to … in `x.cpp`") or
+    /// test work ("fuzz: …"): a task.
+    OwnWork,
     /// A problem users hit with the product: a story, told by the behaviour users should see.
     Bug,
 }
@@ -67,6 +74,28 @@ pub fn report(title: &str) -> Option<Report> {
             "Document how to {}",
             first_person_out(what)
         )));
+    }
+    if let Some(c) = question_re().captures(t) {
+        let what = ["what", "what2", "what3", "what4"]
+            .iter()
+            .find_map(|g| c.name(g))
+            .map_or("", |m| m.as_str())
+            .trim()
+            .trim_end_matches(['.', '!', '?'])
+            .trim();
+        let task = if let Some(subject) = c.name("subject") {
+            format!(
+                "Document whether {} supports {what}",
+                subject.as_str().trim()
+            )
+        } else if c.name("way").is_some() {
+            format!("Document the correct way to {what}")
+        } else if c.name("how").is_some() {
+            format!("Document how to {}", first_person_out(what))
+        } else {
+            format!("Document {what}")
+        };
+        return Some(Report::HowTo(task));
     }
     if let Some(c) = difference_re().captures(t) {
         return Some(Report::HowTo(format!(
@@ -97,6 +126,15 @@ pub fn report(title: &str) -> Option<Report> {
     let own_code = source_file_re().is_match(t) || own_test_re().is_match(t);
     if (own_code && failure_re().is_match(t)) || flaky_re().is_match(t) {
         return Some(Report::OwnFailure { build: false });
+    }
+    lazy_regex!(
+        done_re,
+        r"(?i)^(?:added|fixed|updated|removed|changed|refactored|moved|renamed|replaced|cleaned)\b"
+    );
+    lazy_regex!(fuzz_re, r"(?i)^fuzz(?:ing|er)?\s*:");
+    let code_named = source_file_re().is_match(t) || t.contains('`');
+    if (done_re().is_match(t) && code_named) || fuzz_re().is_match(t) {
+        return Some(Report::OwnWork);
     }
     problem_re().is_match(t).then_some(Report::Bug)
 }
@@ -196,6 +234,34 @@ mod tests {
         assert_eq!(
             report("error: 'Mutex' in namespace 'cv' does not name a type"),
             Some(Report::OwnFailure { build: true })
+        );
+        for (t, task) in [
+            (
+                "Question: I have nice widgets. is there a way to use them in an app?",
+                "Document how to use them in an app",
+            ),
+            (
+                "What are the requirements for the capture URL?",
+                "Document the requirements for the capture URL",
+            ),
+            (
+                "Does the engine support the N100 processor",
+                "Document whether the engine supports the N100 processor",
+            ),
+            (
+                "Correct way to implement a loop over tensors",
+                "Document the correct way to implement a loop over tensors",
+            ),
+        ] {
+            assert_eq!(report(t), Some(Report::HowTo(task.into())), "{t}");
+        }
+        assert_eq!(
+            report("added argument to print notice in `selector.cpp`"),
+            Some(Report::OwnWork)
+        );
+        assert_eq!(
+            report("fuzz: call the parser from a C++ file"),
+            Some(Report::OwnWork)
         );
         assert_eq!(report("Add an option to create taproot descriptors"), None);
         assert_eq!(report("As a user, I want to filter results"), None);
