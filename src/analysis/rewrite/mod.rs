@@ -329,6 +329,11 @@ impl RewriteEngine for Rewriter {
                     "A failure in the team's own code (a named source or test file); fixing it is a task."
                 }),
             ),
+            (Some(report::Report::Unsupported(_)), Disposition::AlreadyStory) => (
+                Disposition::KeepTask,
+                Category::Dependency,
+                Some("A dependency version the project does not support yet; supporting it is the team's work, so it is a task."),
+            ),
             (Some(report::Report::OwnWork), Disposition::AlreadyStory) => (
                 Disposition::KeepTask,
                 if category.is_internal() { category } else { Category::Other },
@@ -409,8 +414,10 @@ impl RewriteEngine for Rewriter {
         }
         out.category = Some(category);
         let title = match &report {
-            Some(report::Report::HowTo(docs)) if disposition == Disposition::KeepTask => {
-                docs.clone()
+            Some(report::Report::HowTo(task) | report::Report::Unsupported(task))
+                if disposition == Disposition::KeepTask =>
+            {
+                task.clone()
             }
             Some(report::Report::Bug | report::Report::OwnFailure { .. }) => {
                 task::as_fix(task::task_title(&item.title, category))
@@ -472,7 +479,11 @@ impl RewriteEngine for Rewriter {
         if label == Label::Story {
             out.note = Some(match report {
                 Some(report::Report::HowTo(_)) => "a user's question, not a capability".into(),
-                Some(report::Report::OwnFailure { .. } | report::Report::OwnWork) => {
+                Some(
+                    report::Report::OwnFailure { .. }
+                    | report::Report::OwnWork
+                    | report::Report::Unsupported(_),
+                ) => {
                     "reported like a user's problem, but it is the team's own build or code".into()
                 }
                 _ => "worded much like a story, but it reads as technical work".into(),

@@ -12,6 +12,14 @@ lazy_regex!(
     r"(?i)^(?:question\s*:\s*)?(?:how\s+(?:to|do\s+(?:i|you|we)|can\s+(?:i|you|we|one)|should\s+(?:i|we)|would\s+(?:i|one))|is\s+there\s+(?:a|any)\s+way\s+to|what\s+is\s+the\s+(?:best|right|correct|proper)\s+way\s+to)\s+(?P<what>[^?]+?)\s*\??\s*$"
 );
 lazy_regex!(
+    how_do_re,
+    r"(?i)^how\s+(?:do|does)\s+(?P<what>(?:[^iy?\s]|i[^\s]|y[^o])[^?]*?)\s*\??\s*$"
+);
+lazy_regex!(
+    unsupported_re,
+    r"(?i)^(?P<dep>[\w.+-]+(?:\s+[\w.+-]+)?\s+v?\d+(?:\.\d+)*(?:\.x)?)\s+(?:is|are)(?:n't|\s+not)\s+(?:yet\s+)?supported\b"
+);
+lazy_regex!(
     question_re,
     r"(?i)(?:\b(?P<how>is\s+there\s+(?:a|any)\s+way\s+to|how\s+(?:to|do\s+i|can\s+i))\s+(?P<what>[^?]+)|^(?:what\s+(?:is|are)\s+(?P<what2>the\s+[^?]+)|does\s+(?P<subject>[^?]+?)\s+support\s+(?P<what3>[^?]+)|(?P<way>(?:the\s+)?(?:correct|right|best|proper)\s+way\s+to)\s+(?P<what4>.+)))"
 );
@@ -60,6 +68,9 @@ pub enum Report {
     /// A change to the team's own code written as done ("added argument to … in `x.cpp`") or
     /// test work ("fuzz: …"): a task.
     OwnWork,
+    /// A dependency version the project does not support yet ("protobuf 4 is not supported"):
+    /// the team's dependency work. Holds the task: "Support protobuf 4".
+    Unsupported(String),
     /// A problem users hit with the product: a story, told by the behaviour users should see.
     Bug,
 }
@@ -74,6 +85,12 @@ pub fn report(title: &str) -> Option<Report> {
             "Document how to {}",
             first_person_out(what)
         )));
+    }
+    if let Some(c) = how_do_re().captures(t) {
+        return Some(Report::HowTo(format!("Document how {}", c["what"].trim())));
+    }
+    if let Some(c) = unsupported_re().captures(t) {
+        return Some(Report::Unsupported(format!("Support {}", c["dep"].trim())));
     }
     if let Some(c) = question_re().captures(t) {
         let what = ["what", "what2", "what3", "what4"]
@@ -255,6 +272,20 @@ mod tests {
         ] {
             assert_eq!(report(t), Some(Report::HowTo(task.into())), "{t}");
         }
+        assert_eq!(
+            report("How do suspense and subscriptions interact?"),
+            Some(Report::HowTo(
+                "Document how suspense and subscriptions interact".into()
+            ))
+        );
+        assert_eq!(
+            report("protobuf 4 is not supported"),
+            Some(Report::Unsupported("Support protobuf 4".into()))
+        );
+        assert_eq!(
+            report("How do I export a report?"),
+            Some(Report::HowTo("Document how to export a report".into()))
+        );
         assert_eq!(
             report("added argument to print notice in `selector.cpp`"),
             Some(Report::OwnWork)
