@@ -32,6 +32,8 @@ pub use kinds::{Category, Disposition};
 struct DecideInput<'a> {
     title: &'a str,
     text: &'a str,
+    /// The title read as a fix, parsed once per item.
+    fix: Option<&'a fix::Fix>,
     category: Category,
 }
 
@@ -219,9 +221,7 @@ impl Rewriter {
             }
         }
         // A reframe needs a fix to reframe, of a part the product's users rely on.
-        if best == Disposition::Reframe
-            && (item.category.is_internal() || fix::reframe(item.title).is_none())
-        {
+        if best == Disposition::Reframe && (item.category.is_internal() || item.fix.is_none()) {
             return Disposition::KeepTask;
         }
         best
@@ -302,6 +302,7 @@ impl RewriteEngine for Rewriter {
         let template = parts.role.is_some() && parts.goal.is_some();
         let category = Category::ALL[argmax(&cprobs)];
         let report = report::report(&item.title).filter(|_| !template);
+        let fix = fix::reframe(&item.title);
         let disposition = self.decide(
             analysis.scores,
             template,
@@ -309,6 +310,7 @@ impl RewriteEngine for Rewriter {
             &DecideInput {
                 title: &item.title,
                 text: &text,
+                fix: fix.as_ref(),
                 category,
             },
         );
@@ -433,8 +435,8 @@ impl RewriteEngine for Rewriter {
         let role = story::story_role(item_role, profile.and_then(Profile::persona));
         let draft = match disposition {
             Disposition::OutcomeStory => story::outcome_story(&text, &role),
-            Disposition::Reframe => match fix::reframe(&item.title) {
-                Some(fix::Fix::Outcome(d)) => Some(d),
+            Disposition::Reframe => match &fix {
+                Some(fix::Fix::Outcome(d)) => Some(d.clone()),
                 _ => None,
             },
             Disposition::Unwrap => parts
@@ -489,8 +491,10 @@ impl RewriteEngine for Rewriter {
                 _ => "worded much like a story, but it reads as technical work".into(),
             });
         }
-        out.why = match (out.disposition, out.story.is_some()) {
-            _ if why.is_some() => why.unwrap_or_default().to_string(),
+        out.why = if let Some(why) = why {
+            why.to_string()
+        } else {
+            match (out.disposition, out.story.is_some()) {
             (Disposition::Unwrap, true) => {
                 "A task in the story template; its benefit names an outcome users see.".into()
             }
@@ -504,7 +508,7 @@ impl RewriteEngine for Rewriter {
             (Disposition::Reframe, true) => {
                 "A fix framed as the work; the outcome is what users notice.".into()
             }
-            (Disposition::Reframe, false) => match fix::reframe(&item.title) {
+            (Disposition::Reframe, false) => match &fix {
                 Some(fix::Fix::Part(part)) => format!(
                     "A fix of {part}, which the product's users rely on; write its story as the behaviour they will notice."
                 ),
@@ -514,6 +518,7 @@ impl RewriteEngine for Rewriter {
                 "{}; the item names no outcome a user sees, so it stays a task.",
                 category.phrase()
             ),
+            }
         };
         Ok(out)
     }
