@@ -38,6 +38,17 @@ pub mod defaults {
     pub const MAX_CONNECTIONS: usize = 1024;
     /// Seconds a client has to send a request's headers.
     pub const HEADER_READ_TIMEOUT_S: f64 = 10.0;
+    /// Longest request target (path and query) answered; longer gets a JSON 414.
+    pub const MAX_URI_BYTES: usize = 8 * 1024;
+    /// Most header bytes (names, values and separators) answered; more gets a JSON 431.
+    pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+    /// Most header fields answered; more gets a JSON 431.
+    pub const MAX_HEADERS: usize = 64;
+    /// The connection layer's own read buffer and header count, set above the limits the
+    /// router answers in JSON so that only grossly oversized heads get hyper's bare answer.
+    pub const CONNECTION_READ_BUFFER_BYTES: usize = 64 * 1024;
+    /// See [`CONNECTION_READ_BUFFER_BYTES`].
+    pub const CONNECTION_MAX_HEADERS: usize = 128;
     /// Longest pause, in seconds, while a client sends a body.
     pub const BODY_READ_TIMEOUT_S: f64 = 30.0;
     /// Seconds in-flight requests get to finish after a shutdown signal.

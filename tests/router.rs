@@ -418,3 +418,32 @@ async fn a_broken_body_is_400_a_large_one_413_and_neither_reaches_the_model() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
     assert_eq!(v["code"], "too_large");
 }
+
+#[tokio::test]
+async fn oversized_targets_and_header_sets_get_json_414_and_431() {
+    let app = app(Setup::default());
+    let uri = format!("/health?q={}", "a".repeat(9 * 1024));
+    let req = Request::get(uri).body(Body::empty()).unwrap();
+    let (status, _, v) = send(&app, req).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG, "{v}");
+    assert_eq!(v["code"], "uri_too_long");
+    let mut req = Request::get("/health");
+    for i in 0..65 {
+        req = req.header(format!("x-extra-{i}"), "1");
+    }
+    let (status, _, v) = send(&app, req.body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("65 header fields"), "{v}");
+    let req = Request::get("/health")
+        .header("x-big", "b".repeat(17 * 1024))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, v) = send(&app, req).await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "{v}");
+    assert_eq!(v["code"], "headers_too_large");
+    // Just under the limits is answered.
+    let req = Request::get(format!("/health?q={}", "a".repeat(7 * 1024)))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::OK);
+}

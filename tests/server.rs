@@ -420,3 +420,29 @@ fn half_sent_requests_neither_stall_the_server_nor_its_shutdown() {
         "shutdown waited on a half-sent request"
     );
 }
+
+#[test]
+fn oversized_heads_get_the_json_error_over_a_real_socket() {
+    let server = Server::start(&[]);
+    let client = reqwest::blocking::Client::new();
+    let expect = |resp: reqwest::blocking::Response, status: u16, code: &str| {
+        assert_eq!(resp.status().as_u16(), status);
+        let v: Value = resp.json().expect("a JSON error body");
+        assert_eq!(v["code"], code, "{v}");
+        assert!(!v["error"].as_str().unwrap_or("").is_empty(), "{v}");
+    };
+    let long = format!("/health?q={}", "a".repeat(20 * 1024));
+    expect(client.get(server.url(&long)).send().unwrap(), 414, "uri_too_long");
+    let mut many = client.get(server.url("/health"));
+    for i in 0..80 {
+        many = many.header(format!("x-extra-{i}"), "1");
+    }
+    expect(many.send().unwrap(), 431, "headers_too_large");
+    let big = client
+        .get(server.url("/health"))
+        .header("x-big", "b".repeat(30 * 1024));
+    expect(big.send().unwrap(), 431, "headers_too_large");
+    // The connection and the server are fine afterwards.
+    let ok = client.get(server.url("/health")).send().unwrap();
+    assert_eq!(ok.status(), 200);
+}

@@ -17,6 +17,12 @@ pub enum ApiError {
     /// Body or item count over the limits.
     #[error("{0}")]
     TooLarge(String),
+    /// The request target is longer than the server reads.
+    #[error("the request target is {0} bytes; at most {1} are accepted")]
+    UriTooLong(usize, usize),
+    /// Too many or too large header fields.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// The body is not `application/json` (or NDJSON where that is expected).
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -99,6 +105,11 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UriTooLong(..) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+            ),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }

@@ -38,6 +38,8 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(crate::config::defaults::CONNECTION_READ_BUFFER_BYTES)
+        .max_headers(crate::config::defaults::CONNECTION_MAX_HEADERS)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));

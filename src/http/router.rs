@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(count_requests))
+        .layer(middleware::from_fn(check_head))
         // A body that stalls longer than this fails its read (408) instead of holding a task.
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
         .layer(TraceLayer::new_for_http())
@@ -75,6 +76,40 @@ async fn require_api_key(State(state): State<AppState>, req: Request, next: Next
         if !bool::from(given.as_bytes().ct_eq(key.as_bytes())) {
             return ApiError::Unauthorized.into_response();
         }
+    }
+    next.run(req).await
+}
+
+/// Refuses request targets and header sets over the limits with the JSON error body; hyper's
+/// own limits sit above these (`defaults::CONNECTION_*`), so only a grossly oversized head gets
+/// its bare status line.
+async fn check_head(req: Request, next: Next) -> Response {
+    use crate::config::defaults::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_URI_BYTES};
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if target > MAX_URI_BYTES {
+        return ApiError::UriTooLong(target, MAX_URI_BYTES).into_response();
+    }
+    let count = req.headers().len();
+    if count > MAX_HEADERS {
+        return ApiError::HeadersTooLarge(format!(
+            "{count} header fields; at most {MAX_HEADERS} are accepted"
+        ))
+        .into_response();
+    }
+    // Each field costs its name, ": ", its value and CRLF on the wire.
+    let bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if bytes > MAX_HEADER_BYTES {
+        return ApiError::HeadersTooLarge(format!(
+            "{bytes} bytes of header fields; at most {MAX_HEADER_BYTES} are accepted"
+        ))
+        .into_response();
     }
     next.run(req).await
 }
