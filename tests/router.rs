@@ -433,7 +433,10 @@ async fn oversized_targets_and_header_sets_get_json_414_and_431() {
     }
     let (status, _, v) = send(&app, req.body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("65 header fields"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("65 header fields"),
+        "{v}"
+    );
     let req = Request::get("/health")
         .header("x-big", "b".repeat(17 * 1024))
         .body(Body::empty())

@@ -432,7 +432,11 @@ fn oversized_heads_get_the_json_error_over_a_real_socket() {
         assert!(!v["error"].as_str().unwrap_or("").is_empty(), "{v}");
     };
     let long = format!("/health?q={}", "a".repeat(20 * 1024));
-    expect(client.get(server.url(&long)).send().unwrap(), 414, "uri_too_long");
+    expect(
+        client.get(server.url(&long)).send().unwrap(),
+        414,
+        "uri_too_long",
+    );
     let mut many = client.get(server.url("/health"));
     for i in 0..80 {
         many = many.header(format!("x-extra-{i}"), "1");

@@ -85,10 +85,7 @@ async fn require_api_key(State(state): State<AppState>, req: Request, next: Next
 /// its bare status line.
 async fn check_head(req: Request, next: Next) -> Response {
     use crate::config::defaults::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_URI_BYTES};
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or(0, |pq| pq.as_str().len());
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if target > MAX_URI_BYTES {
         return ApiError::UriTooLong(target, MAX_URI_BYTES).into_response();
     }

@@ -137,11 +137,11 @@ fn fix_subject(title: &str) -> Option<String> {
 fn symptom_outcome(what: &str) -> Option<String> {
     lazy_regex!(
         state_re,
-        r"(?i)^(?P<subject>.+?)\s+(?P<be>gets|get|is|are|being|was|were)\s+(?P<state>skipped|ignored|lost|dropped|reset|wrong|broken|incorrect|missing|duplicated|truncated)\b"
+        r"(?i)^(?P<subject>.+?)\s+(?:(?P<be>gets|get|is|are|being|was|were)\s+(?P<state>skipped|ignored|lost|dropped|reset|wrong|broken|incorrect|missing|duplicated|truncated|unavailable)|(?P<absent>unavailable|not\s+available))\b"
     );
     lazy_regex!(
         verb_re,
-        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es)?|fails?|hangs?|freezes?|breaks?)\b"
+        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es)?|fails?|hangs?|freezes?|breaks?|ignores?)\b"
     );
     lazy_regex!(
         broken_re,
@@ -187,6 +187,10 @@ fn symptom_outcome(what: &str) -> Option<String> {
         .enumerate()
         .find_map(|(i, re)| re.captures(what).map(|c| (i, c)))?;
     let raw = c["subject"].trim();
+    // "Diff Editor: Don't align whitespace" is an instruction after a scope, not a symptom.
+    if raw.ends_with(':') {
+        return None;
+    }
     let subject = match raw.strip_suffix(" but") {
         // "Model runs without error in X, but crashes in Y": the subject is the first clause's.
         Some(before) => {
@@ -202,15 +206,34 @@ fn symptom_outcome(what: &str) -> Option<String> {
             .to_string(),
     };
     let subject = subject.trim_end_matches(',').trim();
-    if problem_re().is_match(subject) || (subject.is_empty() && i != 5) {
+    // "This type of wallet does not support this command" is a message the software shows; its
+    // negation states an outcome nobody asked for.
+    lazy_regex!(
+        demonstrative_re,
+        r"(?i)(?:^|\s-\s)(?:this|that|these|those)\b"
+    );
+    if demonstrative_re().is_match(subject)
+        || problem_re().is_match(subject)
+        || (subject.is_empty() && i != 5)
+    {
         return None;
     }
     let plural_subject = subject.ends_with('s') && !subject.ends_with("ss");
-    let subject = capitalise(subject);
+    // A command or code name keeps its own case ("bitcoin-cli", "cv::imread").
+    let named = subject
+        .split(' ')
+        .next()
+        .is_some_and(|w| is_code_name(w) || w.contains('-'));
+    let subject = if named {
+        subject.to_string()
+    } else {
+        capitalise(subject)
+    };
     // What follows the symptom ("… on Linux", "… when resizing") is kept: it is the case; a
     // consequence or cause after it ("…, resulting in …", "… because …") is not.
     let rest = what[c.get(0).expect("match").end()..].trim();
-    let rest = rest.split([',', ';']).next().unwrap_or("");
+    // An error message after a colon ("…: (bool)layer in function 'cv::…'") is not the case.
+    let rest = rest.split([',', ';', ':']).next().unwrap_or("");
     let rest = rest.split(" because ").next().unwrap_or("").trim();
     let tail = if rest.is_empty() {
         String::new()
@@ -218,6 +241,13 @@ fn symptom_outcome(what: &str) -> Option<String> {
         format!(" {rest}")
     };
     let outcome = match i {
+        // "X unavailable in Y" → "X is available in Y".
+        0 if c.name("absent").is_some() => if plural_subject {
+            "are available"
+        } else {
+            "is available"
+        }
+        .to_string(),
         0 => {
             let be = c["be"].to_lowercase();
             let plural = matches!(be.as_str(), "are" | "get" | "were");
@@ -226,6 +256,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
                 "wrong" | "incorrect" => format!("{be} correct"),
                 "broken" if plural => "work".to_string(),
                 "broken" => "works".to_string(),
+                "unavailable" => format!("{be} available"),
                 state => format!("{be} no longer {state}"),
             }
         }
@@ -265,7 +296,8 @@ fn symptom_outcome(what: &str) -> Option<String> {
             if subject.is_empty() {
                 // "Cannot read properties of undefined (reading 'x')" is a runtime's error
                 // message, not a thing users cannot do.
-                if what.contains(['\'', '"', '(', '`']) || what.contains(" of undefined") {
+                let quoted = what.replace("n't", "").contains('\'');
+                if quoted || what.contains(['"', '(', '`']) || what.contains(" of undefined") {
                     return None;
                 }
                 return Some(format!("Users can {verb}{tail}"));
@@ -340,7 +372,7 @@ fn kept_outcome(what: &str) -> Option<String> {
 }
 
 /// Whether a word names a part of the code: `snake_case`, `camelCase`, `SHOUTING`, `a::b`.
-fn is_code_name(w: &str) -> bool {
+pub(super) fn is_code_name(w: &str) -> bool {
     w.contains(['_', '(', ':', '.', '`'])
         || w.chars().skip(1).any(|c| c.is_uppercase()) && w.chars().any(|c| c.is_lowercase())
         || (w.len() > 2 && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
@@ -459,6 +491,29 @@ mod tests {
         );
         assert_eq!(bug("Bug when the camera doesn't start"), None);
         assert_eq!(bug("Why doesn't the export work?"), None);
+        assert_eq!(
+            bug("importprivkey - This type of wallet does not support this command"),
+            None
+        );
+        assert_eq!(bug("These buttons do not respond on mobile"), None);
+        assert_eq!(bug("Diff Editor: Don't align just whitespace"), None);
+        assert_eq!(
+            bug("FlexCombinedNonMaxSuppression unavailable in flex shared library").as_deref(),
+            Some("FlexCombinedNonMaxSuppression is available in flex shared library")
+        );
+        assert_eq!(
+            bug("bitcoin-cli -netinfo ignores inbound peer from local network").as_deref(),
+            Some("bitcoin-cli -netinfo no longer ignores inbound peer from local network")
+        );
+        assert_eq!(
+            bug("Can't view embedded html PDF files in vscode jupyter").as_deref(),
+            Some("Users can view embedded html PDF files in vscode jupyter")
+        );
+        assert_eq!(
+            bug("OpenCV cannot import ONNX model: (bool)layer in function 'cv::dnn::runLayer'")
+                .as_deref(),
+            Some("OpenCV can import ONNX model")
+        );
         assert_eq!(bug("Method not found"), None);
         // Source files, actions, problems named mid-phrase and non-fixes get no reframe.
         assert_eq!(reframe("Fix use after free in `solver.cpp`"), None);

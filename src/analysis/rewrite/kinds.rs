@@ -115,6 +115,17 @@ impl Category {
 }
 
 impl Category {
+    /// The category a title names outright, overriding the category head: "Update the
+    /// matchTemplate docstring" is docs work whatever else its words suggest.
+    pub(super) fn named_in(title: &str) -> Option<Category> {
+        lazy_regex!(
+            docs_re,
+            r"(?i)\b(?:docstrings?|documentation|readme|javadoc|jsdoc|typos?\s+in\s+(?:the\s+)?docs?|(?:to|in)\s+(?:the\s+)?(?:\w+\s+)?samples?)\b"
+        );
+        let first = title.lines().next().unwrap_or("");
+        docs_re().is_match(first).then_some(Category::Docs)
+    }
+
     /// Whether this kind of work is the team's own: its tooling, tests, code or infrastructure,
     /// which a fix or a speed-up of never reaches a user directly.
     pub(super) fn is_internal(self) -> bool {
@@ -128,6 +139,20 @@ impl Category {
                 | Category::Docs
         )
     }
+}
+
+#[cfg(test)]
+#[test]
+fn titles_that_name_docs_work_are_docs() {
+    assert_eq!(
+        Category::named_in("Update matchTemplate with mask docstring"),
+        Some(Category::Docs)
+    );
+    assert_eq!(
+        Category::named_in("Added Aruco-based QR code detection method to python sample"),
+        Some(Category::Docs)
+    );
+    assert_eq!(Category::named_in("Resample audio at 48 kHz"), None);
 }
 
 impl Disposition {

@@ -300,7 +300,7 @@ impl RewriteEngine for Rewriter {
         let cprobs = self.heads.category.probabilities(&features);
         let parts = analysis.parts.clone().unwrap_or_default();
         let template = parts.role.is_some() && parts.goal.is_some();
-        let category = Category::ALL[argmax(&cprobs)];
+        let category = Category::named_in(&item.title).unwrap_or(Category::ALL[argmax(&cprobs)]);
         let report = report::report(&item.title).filter(|_| !template);
         let fix = fix::reframe(&item.title);
         let disposition = self.decide(
@@ -342,6 +342,17 @@ impl RewriteEngine for Rewriter {
                 Some("A change to the team's own code or tests, written as the change; keep it as a task."),
             ),
             _ => (disposition, category, None),
+        };
+        // The classifier read it as a story and the head as an outcome, but no outcome can be
+        // worded from its text: it is answered as the story it asks for ("Change the keybinding
+        // for screen reader users"), not as a task that "names no outcome".
+        let disposition = if disposition == Disposition::OutcomeStory
+            && label == Label::Story
+            && story::outcome_story(&text, "user").is_none()
+        {
+            Disposition::AlreadyStory
+        } else {
+            disposition
         };
         let findings: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
         let disposition_scores = Disposition::ALL
@@ -421,9 +432,12 @@ impl RewriteEngine for Rewriter {
             {
                 task.clone()
             }
+            // A symptom the category head calls a fix ("restoring checkpoint loads weights
+            // partially") is worded as the fix, like a report with a problem word.
             Some(report::Report::Bug | report::Report::OwnFailure { .. }) => {
                 task::as_fix(task::task_title(&item.title, category))
             }
+            _ if category == Category::Fix => task::as_fix(task::task_title(&item.title, category)),
             _ => task::task_title(&item.title, category),
         };
         out.task = Some(title.clone());
@@ -470,7 +484,8 @@ impl RewriteEngine for Rewriter {
         }
         // An outcome with no story to show is answered as what it then is: a task. A reframe
         // stays one: the fix is of a part users rely on, even when its words state no outcome.
-        if out.story.is_none() && out.disposition == Disposition::OutcomeStory {
+        let hinted = out.story.is_none() && out.disposition == Disposition::OutcomeStory;
+        if hinted {
             out.disposition = Disposition::KeepTask;
             told = told.or(Some(
                 "its text hints at a user outcome, but no story could be worded from its own words; tie the task to the story it serves",
@@ -514,6 +529,10 @@ impl RewriteEngine for Rewriter {
                 ),
                 _ => "A fix of behaviour the product's users rely on; write its story as what they will notice.".into(),
             },
+            _ if hinted => format!(
+                "{}; it hints at an effect users may notice but states none to promise, so it stays a task.",
+                category.phrase()
+            ),
             _ => format!(
                 "{}; the item names no outcome a user sees, so it stays a task.",
                 category.phrase()

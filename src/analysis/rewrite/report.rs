@@ -136,8 +136,31 @@ pub fn report(title: &str) -> Option<Report> {
             c["subject"].trim()
         )));
     }
-    if build_failure_re().is_match(t) {
+    // A build log pasted under the title ("[100%] Linking CXX executable …") makes any title a
+    // report about building the project.
+    lazy_regex!(
+        build_log_re,
+        r"(?m)^\s*\[\s*\d{1,3}%\]\s+(?:Linking|Building|Built)\b"
+    );
+    if build_failure_re().is_match(t) || build_log_re().is_match(title) {
         return Some(Report::OwnFailure { build: true });
+    }
+    // A short title over a question ("Rate limits for `ping` RPC" / "What are the rate limits
+    // …?") asks for the docs the title names.
+    lazy_regex!(
+        asks_re,
+        r"(?i)^(?:what\s+(?:is|are)\s+the|how\s+(?:do|does|can)\s+(?:i|we|you|one)|is\s+there\s+(?:a|any)\s+way|where\s+(?:is|are|can))\b"
+    );
+    let second = title.lines().nth(1).unwrap_or("").trim();
+    if t.split(' ').count() <= 6 && asks_re().is_match(second) && !problem_re().is_match(t) {
+        let t = t.trim_end_matches(['.', '!', '?']);
+        let lower = match t.split_once(' ') {
+            Some((w, r)) if w.chars().skip(1).all(|c| c.is_lowercase()) => {
+                format!("{} {r}", w.to_lowercase())
+            }
+            _ => t.to_string(),
+        };
+        return Some(Report::HowTo(format!("Document {lower}")));
     }
     lazy_regex!(flaky_re, r"(?i)\b(?:flaky|intermittent(?:ly)?)\b");
     let own_code = source_file_re().is_match(t) || own_test_re().is_match(t);
@@ -272,6 +295,18 @@ mod tests {
         ] {
             assert_eq!(report(t), Some(Report::HowTo(task.into())), "{t}");
         }
+        assert_eq!(
+            report("Rate limits for `ping` RPC\nWhat are the rate limits for the ping RPC?"),
+            Some(Report::HowTo("Document rate limits for `ping` RPC".into()))
+        );
+        assert_eq!(
+            report("libcore.a is referenced by DSO?\n[100%] Linking CXX executable sample2"),
+            Some(Report::OwnFailure { build: true })
+        );
+        assert_eq!(
+            report("Slow export\nWhat is going on with the export?"),
+            None
+        );
         assert_eq!(
             report("How do suspense and subscriptions interact?"),
             Some(Report::HowTo(

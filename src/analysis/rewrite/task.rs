@@ -25,6 +25,12 @@ lazy_regex!(
     evaluate_lead_re,
     r"(?i)^(?:is it worth|what about|how about|thoughts on|any interest in|idea:)\s+"
 );
+// A question about what a future version will have ("Will there be a Python API?") asks the
+// team to decide, not to build.
+lazy_regex!(
+    decide_lead_re,
+    r"(?i)^(?:will there (?:be )?|is there going to be |are there plans for |any plans for |do you plan to (?:add|provide|support) |are you planning to (?:add|provide|support) )"
+);
 lazy_regex!(
     task_to_re,
     r"(?i)^(?:task|ticket|story|todo)\s+(?:to|for)\s+"
@@ -80,8 +86,16 @@ fn category_verb(category: Category) -> &'static str {
 /// (`fix:`, `ci:`, `test:`, `chore:`, `build:`, `refactor:`, `perf:`, `docs:` …): such an item
 /// names the change to make, so it is refined as work even when its wording reads like value.
 /// Feature prefixes (`feat:`, `[Feature Request]`) do not count.
+///
+/// A title ending in a pull-request number ("rpc: add timing fields (#2345)") names a change
+/// that was made, and counts too.
 pub fn is_work_framed(title: &str) -> bool {
-    commit_prefix_re().captures(title.trim()).is_some_and(|c| {
+    lazy_regex!(pull_request_re, r"\(#\d+\)\s*$");
+    let title = title.lines().next().unwrap_or("").trim();
+    if pull_request_re().is_match(title) {
+        return true;
+    }
+    commit_prefix_re().captures(title).is_some_and(|c| {
         let kind = c["kind"].to_lowercase();
         !matches!(
             kind.as_str(),
@@ -114,9 +128,26 @@ pub fn as_fix(title: String) -> String {
         }
         _ => (None, title.as_str()),
     };
-    let first = rest.split(' ').next().unwrap_or("");
-    if starts_with_verb(first) {
+    let mut ws = rest.split(' ');
+    let first = ws.next().unwrap_or("");
+    // "Don't ignore …" is already an instruction; so is a capitalised word before a code name
+    // ("Collapse forwardRef stacks"), even when the verb is not in the list.
+    let negative = ["don't", "dont", "never"].contains(&first.to_lowercase().as_str());
+    let before_code = first.chars().next().is_some_and(char::is_uppercase)
+        && first.chars().skip(1).all(|c| c.is_ascii_lowercase())
+        && ws.next().is_some_and(super::fix::is_code_name);
+    if starts_with_verb(first) || negative || before_code {
         return title;
+    }
+    // "restoring checkpoint loads weights partially" is a sentence: kept whole after "Fix:".
+    if words::base_of_gerund(first).is_some()
+        && gerund_is_subject(rest.split_once(' ').map_or("", |(_, r)| r))
+    {
+        let fixed = format!("Fix: {}", capitalise(rest));
+        return match scope {
+            Some(s) => format!("{s}: {fixed}"),
+            None => fixed,
+        };
     }
     let fixed = super::report::fix_task(rest);
     match scope {
@@ -129,6 +160,9 @@ pub fn as_fix(title: String) -> String {
 pub fn task_title(title: &str, category: Category) -> String {
     let line = title.lines().next().unwrap_or("").trim();
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The pull-request number is the tracker's reference, not part of the work.
+    lazy_regex!(pull_number_re, r"\s*\(#\d+\)$");
+    let line = pull_number_re().replace(&line, "").into_owned();
     let p = parts::parse(&line);
     if let (Some(_), Some(goal)) = (&p.role, &p.goal) {
         return finish(&unwrap_goal(&goal.text), category);
@@ -146,6 +180,9 @@ pub fn task_title(title: &str, category: Category) -> String {
         led = true;
     } else if let Some(m) = question_lead_re().find(&core) {
         core = core[m.end()..].to_string();
+        led = true;
+    } else if let Some(m) = decide_lead_re().find(&core).filter(|_| question) {
+        core = format!("Decide whether to provide {}", &core[m.end()..]);
         led = true;
     }
     // A question that does not read as work once its "?" is gone ("Will X affect Y?") keeps
@@ -211,6 +248,22 @@ fn starts_with_verb(word: &str) -> bool {
     words::is_verb(word) || words::spelling_fix(word).is_some()
 }
 
+/// Whether a leading gerund is the subject of a sentence ("restoring checkpoint loads weights
+/// partially"): a verb in the third person follows within two words, so the item reports what
+/// happens rather than naming work.
+fn gerund_is_subject(rest: &str) -> bool {
+    const LINKS: [&str; 12] = [
+        "for", "to", "in", "on", "of", "and", "with", "from", "into", "at", "by", "as",
+    ];
+    let ws: Vec<&str> = rest.split(' ').collect();
+    // "checkpoint loads weights" reads as subject and verb; "unit tests for X" and "tests" at
+    // the end are the work's object.
+    ws.len() >= 3
+        && ws[1].ends_with('s')
+        && words::base_of_third_person(ws[1]).is_some()
+        && !LINKS.contains(&ws[2].to_lowercase().as_str())
+}
+
 /// Gives the phrase a leading imperative verb and a capital.
 fn finish(core: &str, category: Category) -> String {
     let core = core.trim();
@@ -220,7 +273,7 @@ fn finish(core: &str, category: Category) -> String {
     let (first, rest) = core.split_once(' ').unwrap_or((core, ""));
     let verb = if words::is_verb(first) {
         Some(first.to_lowercase())
-    } else if let Some(b) = words::base_of_gerund(first) {
+    } else if let Some(b) = words::base_of_gerund(first).filter(|_| !gerund_is_subject(rest)) {
         Some(b.to_string())
     } else if let Some(b) = words::base_of_participle(first) {
         // Commit-style past tense: "Removed the last uses of sprintf".
@@ -371,6 +424,48 @@ mod tests {
     }
 
     #[test]
+    fn questions_about_future_versions_are_decisions_and_pull_requests_are_work() {
+        assert_eq!(
+            task_title("Will there a MLP model in the future version?", Spike),
+            "Decide whether to provide a MLP model in the future version"
+        );
+        assert_eq!(
+            task_title("rpc: add timing fields to getdescriptorinfo (#2345)", Other),
+            "rpc: Add timing fields to getdescriptorinfo"
+        );
+        assert!(is_work_framed("rpc: add timing fields (#2345)"));
+        assert!(!is_work_framed("Add timing fields to the export #2345"));
+        assert_eq!(
+            as_fix("Don't ignore errors from the config loader".into()),
+            "Don't ignore errors from the config loader"
+        );
+        assert_eq!(
+            as_fix("Collapse forwardRef and memo component stacks".into()),
+            "Collapse forwardRef and memo component stacks"
+        );
+        assert_eq!(
+            task_title("restoring checkpoint loads weights partially", Fix),
+            "Restoring checkpoint loads weights partially"
+        );
+        assert_eq!(
+            task_title("Adding unit tests for the parser", Test),
+            "Add unit tests for the parser"
+        );
+        assert_eq!(
+            task_title("Adding retries to the upload step", Fix),
+            "Add retries to the upload step"
+        );
+        assert_eq!(
+            as_fix("restoring checkpoint loads weights partially".into()),
+            "Fix: Restoring checkpoint loads weights partially"
+        );
+        assert_eq!(
+            as_fix("Tabulate useEffect cleanups".into()),
+            "Tabulate useEffect cleanups"
+        );
+    }
+
+    #[test]
     fn strips_tracker_noise_and_questions() {
         assert_eq!(
             task_title("chore: bump eslint to v9", Dependency),
@@ -513,6 +608,10 @@ mod tests {
         assert_eq!(
             task_title("As a Developer, I want D Files generation requests to be managed and cached, so that duplicate requests do not cause performance issues.", Performance),
             "Manage and cache D Files generation requests"
+        );
+        assert_eq!(
+            task_title("As an app developer, I want to ensure that when I deploy a new version the deployment fails on a version conflict.", Other),
+            "Ensure that when the team deploys a new version the deployment fails on a version conflict"
         );
         assert_eq!(
             task_title("As a developer, I want to have the subdomain beta.example.org be set up, so that I can deploy a beta site to it.", Infra),

@@ -154,14 +154,25 @@ fn join(verb: &str, rest: &[&str]) -> String {
 
 /// "my"/"our" become "the", "me"/"us" "the team": a task speaks of the work, not the asker.
 fn first_person_to_team(s: &str) -> String {
-    s.split(' ')
-        .map(|w| match w {
-            "my" | "our" | "My" | "Our" => "the",
-            "me" | "us" => "the team",
-            other => other,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let ws: Vec<&str> = s.split(' ').collect();
+    let mut out: Vec<String> = Vec::with_capacity(ws.len());
+    let mut i = 0;
+    while i < ws.len() {
+        match ws[i] {
+            "my" | "our" | "My" | "Our" => out.push("the".into()),
+            "me" | "us" => out.push("the team".into()),
+            // "when I deploy a new version" → "when the team deploys a new version": a task
+            // title has no first person.
+            "I" | "we" if ws.get(i + 1).is_some_and(|v| words::is_verb(v)) => {
+                out.push("the team".into());
+                out.push(words::third_person(&ws[i + 1].to_lowercase()));
+                i += 1;
+            }
+            other => out.push(other.into()),
+        }
+        i += 1;
+    }
+    out.join(" ")
 }
 
 /// Whether a word opens a noun phrase ("the", "a", "my" …).

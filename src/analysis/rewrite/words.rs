@@ -6,14 +6,14 @@
 const VERB_LIST: &str = "accept access adapt add address adjust adopt alert align allow analyse \
     analyze annotate apply archive assign attach audit authenticate authorize automate avoid back \
     backfill batch benchmark block build bump bundle cache calculate call cancel capture \
-    centralise centralize change check choose clarify clean cleanup clear clone close collect \
+    centralise centralize change check choose clarify clean cleanup clear clone close collapse collect \
     combine compile complete compress compute configure confirm connect consolidate consume \
     containerize convert copy correct cover create customise customize cut debug decide \
     declare decouple decrease define delete deploy deprecate derive design detect determine \
     disable display dispatch distribute do document download drop dump edit eliminate emit \
     enable encode encrypt enforce enhance ensure estimate evaluate execute expand explore \
     export expose extend extract fail fetch filter finalise finalize find finish fix flag flush \
-    fork format generate get give group handle harden hide host identify implement import \
+    fork format generate get give group handle harden hide host identify ignore implement import \
     improve include increase index initialise initialize inject inline inspect install \
     instrument integrate introduce invalidate investigate isolate keep launch limit lint load \
     localise localize lock log lower maintain make manage map mark measure merge migrate mirror \
