@@ -204,6 +204,26 @@ fn an_endless_line_is_an_error_not_an_allocation() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("stdin:1: line is longer"));
 }
 
+/// A closed stderr (`2>&-`) once made the CLI panic (exit 101) on its first message; the error
+/// is now lost quietly and the exit code still tells it.
+#[test]
+fn a_closed_stderr_is_not_a_panic() {
+    let run = |item: &str| {
+        Command::new("sh")
+            .args(["-c", "exec \"$0\" classify \"$1\" 2>&-"])
+            .arg(env!("CARGO_BIN_EXE_storylens"))
+            .arg(item)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run sh")
+    };
+    let bad = run("");
+    assert_eq!(bad.status.code(), Some(1), "an empty item is an input error");
+    let good = run("Upgrade eslint to v9");
+    assert_eq!(good.status.code(), Some(0));
+    assert_eq!(json_lines(&good)[0]["label"], "task");
+}
+
 #[test]
 fn lint_annotates_findings_with_file_and_line_and_fails_as_asked() {
     let dir = std::env::temp_dir().join(format!("storylens-lint-{}", std::process::id()));
