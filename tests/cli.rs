@@ -218,7 +218,11 @@ fn a_closed_stderr_is_not_a_panic() {
             .expect("run sh")
     };
     let bad = run("");
-    assert_eq!(bad.status.code(), Some(1), "an empty item is an input error");
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "an empty item is an input error"
+    );
     let good = run("Upgrade eslint to v9");
     assert_eq!(good.status.code(), Some(0));
     assert_eq!(json_lines(&good)[0]["label"], "task");

@@ -212,7 +212,15 @@ fn symptom_outcome(what: &str) -> Option<String> {
         demonstrative_re,
         r"(?i)(?:^|\s-\s)(?:this|that|these|those)\b"
     );
-    if demonstrative_re().is_match(subject)
+    // A subject holding a URL or a negation of its own ("Fetch API cannot load x:// … is not
+    // supported") is the software's message, not a behaviour: negating once would contradict it.
+    lazy_regex!(
+        own_negation_re,
+        r"(?i)\b(?:cannot|can't|can\s+not|not|doesn't|isn't|unable)\b"
+    );
+    let message = subject.contains("://") || own_negation_re().is_match(subject);
+    if message
+        || demonstrative_re().is_match(subject)
         || problem_re().is_match(subject)
         || (subject.is_empty() && i != 5)
     {
@@ -497,6 +505,17 @@ mod tests {
         );
         assert_eq!(bug("These buttons do not respond on mobile"), None);
         assert_eq!(bug("Diff Editor: Don't align just whitespace"), None);
+        assert_eq!(
+            bug(r#"[DevTools Bug]: "open in editor" not working for vscode remote files"#)
+                .as_deref(),
+            Some(r#""open in editor" works for vscode remote files"#)
+        );
+        assert_eq!(
+            bug(
+                r#"Fetch API cannot load webpack-internal:///x. URL scheme "webpack-internal" is not supported"#
+            ),
+            None
+        );
         assert_eq!(
             bug("FlexCombinedNonMaxSuppression unavailable in flex shared library").as_deref(),
             Some("FlexCombinedNonMaxSuppression is available in flex shared library")

@@ -227,11 +227,15 @@ impl Rewriter {
         best
     }
 
+    /// The checks a drafted story must pass. `inherited` are findings the item itself already
+    /// has: a bug's outcome title ("Shallow renderer supports React.memo") is not refused for
+    /// naming the same code part its report named.
     fn story_checks(
         &self,
         draft: &story::StoryDraft,
         text: &str,
         profile: Option<&Profile>,
+        inherited: &[Code],
     ) -> Result<(Grounding, Option<f32>, Vec<String>)> {
         let parts: Vec<&str> = [&draft.role, &draft.goal, &draft.benefit]
             .into_iter()
@@ -264,7 +268,7 @@ impl Rewriter {
         for f in a
             .findings
             .iter()
-            .filter(|f| DISQUALIFYING.contains(&f.code))
+            .filter(|f| DISQUALIFYING.contains(&f.code) && !inherited.contains(&f.code))
         {
             failed.push(format!("finding {}", f.code.as_str()));
         }
@@ -386,7 +390,9 @@ impl RewriteEngine for Rewriter {
             note: None,
         };
         if disposition == Disposition::AlreadyStory {
-            out.why = if template {
+            out.why = if template && out.checks.findings.contains(&Code::MissingBenefit) {
+                "It states what a user wants; keep it as a story, and add the benefit (\"so that …\") before refinement.".into()
+            } else if template {
                 "It states value a user sees; keep it as a story.".into()
             } else {
                 // A request in a tracker's words ("XLA tf.bincount support") is a story by what
@@ -410,8 +416,16 @@ impl RewriteEngine for Rewriter {
                 out.why = "A problem users hit, so it stays a story; retitle it as the behaviour users should see, not the symptom.".into();
                 out.note = Some("a bug report: state the outcome users expect".into());
             }
+            // A bare name or a question ("music store database", "Bug in CodeSpace", "Maximum
+            // aspect ratio …?") says too little to call it good: the honest next step is to ask.
+            if !template {
+                if let Some(why) = report::too_little(first_line) {
+                    out.why = why.into();
+                    out.note = Some("too little to refine: ask the reporter".into());
+                }
+            }
             if let Some(d) = fix::bug_outcome(&item.title).filter(|_| !template) {
-                let (g, p, failed) = self.story_checks(&d, &text, profile)?;
+                let (g, p, failed) = self.story_checks(&d, &text, profile, &out.checks.findings)?;
                 if failed.is_empty() {
                     out.story = Some(d.story);
                     out.grounding = g;
@@ -462,7 +476,7 @@ impl RewriteEngine for Rewriter {
         };
         let mut told = None;
         if let Some(d) = draft {
-            let (g, p, failed) = self.story_checks(&d, &text, profile)?;
+            let (g, p, failed) = self.story_checks(&d, &text, profile, &[])?;
             out.grounding = g;
             out.checks.story_probability = p;
             if failed.is_empty() {

@@ -179,6 +179,36 @@ pub fn report(title: &str) -> Option<Report> {
     problem_re().is_match(t).then_some(Report::Bug)
 }
 
+/// Why a story-labelled title is too little to refine, when it is: a bare name of at most four
+/// words with no verb ("music store database", "Bug in CodeSpace"), or a question that is not a
+/// how-to ("Maximum aspect ratio of camera for pose estimation?").
+pub fn too_little(title: &str) -> Option<&'static str> {
+    let t = title.trim();
+    if t.ends_with('?') {
+        return Some("A user's question, not yet a capability; answer it, and if it asks for something new, write who wants it and what they gain.");
+    }
+    let ws: Vec<&str> = t.split_whitespace().collect();
+    // A verb leads ("Add …", "Getting …"), or a clause follows ("… to prevent sleep", "… is
+    // off"): then the title says something to act on. Nouns that are also verbs ("store")
+    // elsewhere in a name do not count.
+    const FINITE: [&str; 14] = [
+        "is", "are", "was", "were", "does", "doesn't", "don't", "can't", "cannot", "won't", "not",
+        "to", "no", "fails",
+    ];
+    let first = ws
+        .first()
+        .map_or("", |w| w.trim_matches(|c: char| !c.is_alphanumeric()));
+    let verbless = !(words::is_verb(first)
+        || words::base_of_gerund(first).is_some()
+        || words::base_of_participle(first).is_some()
+        || ws
+            .iter()
+            .any(|w| FINITE.contains(&w.to_lowercase().as_str())));
+    (ws.len() <= 4 && verbless).then_some(
+        "Too little to tell what users should get; ask the reporter what they did and what they expected before refining it.",
+    )
+}
+
 /// The task of fixing a failure a title states as a symptom: a noun phrase gets "Fix" before
 /// it ("Android NDK 23b LTS Compile Error" → "Fix Android NDK 23b LTS Compile Error"); a
 /// sentence is kept whole after "Fix:" rather than re-worded, as a guess would garble it.
@@ -210,6 +240,16 @@ fn first_person_out(what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_names_and_questions_are_too_little() {
+        assert!(too_little("music store database").is_some());
+        assert!(too_little("Bug in CodeSpace").is_some());
+        assert!(too_little("Maximum aspect ratio of camera for pose estimation?").is_some());
+        assert!(too_little("Add accessible view hint").is_none());
+        assert!(too_little("Option to prevent sleep").is_none());
+        assert!(too_little("Debug stop button doesn't work after restarting session").is_none());
+    }
 
     #[test]
     fn questions_failures_and_bugs() {

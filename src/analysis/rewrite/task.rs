@@ -136,23 +136,28 @@ pub fn as_fix(title: String) -> String {
     let before_code = first.chars().next().is_some_and(char::is_uppercase)
         && first.chars().skip(1).all(|c| c.is_ascii_lowercase())
         && ws.next().is_some_and(super::fix::is_code_name);
-    if starts_with_verb(first) || negative || before_code {
+    // "Fail to build X" states the failure, not the work.
+    let failure = first.eq_ignore_ascii_case("fail");
+    if (starts_with_verb(first) && !failure) || negative || before_code {
         return title;
     }
-    // "restoring checkpoint loads weights partially" is a sentence: kept whole after "Fix:".
-    if words::base_of_gerund(first).is_some()
-        && gerund_is_subject(rest.split_once(' ').map_or("", |(_, r)| r))
-    {
-        let fixed = format!("Fix: {}", capitalise(rest));
-        return match scope {
-            Some(s) => format!("{s}: {fixed}"),
-            None => fixed,
-        };
-    }
-    let fixed = super::report::fix_task(rest);
+    let after_first = rest.split_once(' ').map_or("", |(_, r)| r);
+    let fixed = if failure && after_first.starts_with("to ") {
+        format!("Fix the failure {after_first}")
+    } else if words::base_of_gerund(first).is_some() && gerund_is_subject(after_first) {
+        // "restoring checkpoint loads weights partially" is a sentence: kept whole after "Fix:".
+        format!("Fix: {}", capitalise(rest))
+    } else {
+        super::report::fix_task(rest)
+    };
+    scoped(scope, fixed)
+}
+
+/// A title under its component scope: "appcd-core: Upgrade …".
+fn scoped(scope: Option<&str>, title: String) -> String {
     match scope {
-        Some(s) => format!("{s}: {fixed}"),
-        None => fixed,
+        Some(s) => format!("{s}: {title}"),
+        None => title,
     }
 }
 
@@ -189,17 +194,9 @@ pub fn task_title(title: &str, category: Category) -> String {
     // its own words and its question mark: dropping the mark would turn it into a claim.
     let first = core.split(' ').next().unwrap_or("");
     if question && !led && !starts_with_verb(first) {
-        let out = format!("{}?", capitalise(&core));
-        return match scope {
-            Some(s) => format!("{s}: {out}"),
-            None => out,
-        };
+        return scoped(scope.as_deref(), format!("{}?", capitalise(&core)));
     }
-    let out = finish(&core, category);
-    match scope {
-        Some(s) => format!("{s}: {out}"),
-        None => out,
-    }
+    scoped(scope.as_deref(), finish(&core, category))
 }
 
 /// Removes ticket keys, bracket tags and conventional-commit prefixes; keeps a component scope
@@ -458,6 +455,10 @@ mod tests {
         assert_eq!(
             as_fix("restoring checkpoint loads weights partially".into()),
             "Fix: Restoring checkpoint loads weights partially"
+        );
+        assert_eq!(
+            as_fix("Fail to build `libmultiprocess` for arm".into()),
+            "Fix the failure to build `libmultiprocess` for arm"
         );
         assert_eq!(
             as_fix("Tabulate useEffect cleanups".into()),
