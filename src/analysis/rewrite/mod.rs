@@ -416,8 +416,8 @@ impl RewriteEngine for Rewriter {
                 out.why = "A problem users hit, so it stays a story; retitle it as the behaviour users should see, not the symptom.".into();
                 out.note = Some("a bug report: state the outcome users expect".into());
             }
-            // A bare name or a question ("music store database", "Bug in CodeSpace", "Maximum
-            // aspect ratio …?") says too little to call it good: the honest next step is to ask.
+            // A bare name ("music store database", "Bug in CodeSpace") says too little to call
+            // it good: the honest next step is to ask.
             if !template {
                 if let Some(why) = report::too_little(first_line) {
                     out.why = why.into();
@@ -601,30 +601,5 @@ pub fn looks_english(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn language_and_letters() {
-        assert!(looks_english("Create a database table for wishlist items"));
-        assert!(!looks_english(
-            "Créer une table pour les articles de la liste de souhaits avec les prix"
-        ));
-        assert!(!looks_english("ウィッシュリストのテーブルを作成する"));
-        assert!(validate(&Item::from_text("\u{200b}\u{200b}")).is_err());
-        assert!(validate(&Item::from_text("\0\0\0")).is_err());
-        assert!(validate(&Item::from_text("   ")).is_err());
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for d in Disposition::ALL {
-            let j = serde_json::to_string(&d).unwrap();
-            assert_eq!(j.trim_matches('"'), d.as_str());
-        }
-        for c in Category::ALL {
-            let j = serde_json::to_string(&c).unwrap();
-            assert_eq!(j.trim_matches('"'), c.as_str());
-        }
-    }
-}
+#[path = "rewrite_tests.rs"]
+mod tests;

@@ -180,13 +180,10 @@ pub fn report(title: &str) -> Option<Report> {
 }
 
 /// Why a story-labelled title is too little to refine, when it is: a bare name of at most four
-/// words with no verb ("music store database", "Bug in CodeSpace"), or a question that is not a
-/// how-to ("Maximum aspect ratio of camera for pose estimation?").
+/// words with no verb ("music store database", "Bug in CodeSpace"). A blind panel judged the
+/// same note on a question worse than the plain story answer, so questions do not get it.
 pub fn too_little(title: &str) -> Option<&'static str> {
     let t = title.trim();
-    if t.ends_with('?') {
-        return Some("A user's question, not yet a capability; answer it, and if it asks for something new, write who wants it and what they gain.");
-    }
     let ws: Vec<&str> = t.split_whitespace().collect();
     // A verb leads ("Add …", "Getting …"), or a clause follows ("… to prevent sleep", "… is
     // off"): then the title says something to act on. Nouns that are also verbs ("store")
@@ -245,7 +242,6 @@ mod tests {
     fn bare_names_and_questions_are_too_little() {
         assert!(too_little("music store database").is_some());
         assert!(too_little("Bug in CodeSpace").is_some());
-        assert!(too_little("Maximum aspect ratio of camera for pose estimation?").is_some());
         assert!(too_little("Add accessible view hint").is_none());
         assert!(too_little("Option to prevent sleep").is_none());
         assert!(too_little("Debug stop button doesn't work after restarting session").is_none());
