@@ -215,16 +215,16 @@ fn symptom_outcome(what: &str) -> Option<String> {
     };
     let subject = subject.trim_end_matches(',').trim();
     // "X reportedly not synced": the hedge is the reporter's, not part of the outcome.
-    let subject = [
-        "reportedly",
-        "sometimes",
-        "randomly",
-        "occasionally",
-        "still",
-    ]
-    .iter()
-    .find_map(|q| subject.strip_suffix(q))
-    .map_or(subject, str::trim_end);
+    let subject = without_hedge(
+        subject,
+        &[
+            "reportedly",
+            "sometimes",
+            "randomly",
+            "occasionally",
+            "still",
+        ],
+    );
     // "This type of wallet does not support this command" is a message the software shows; its
     // negation states an outcome nobody asked for.
     lazy_regex!(
@@ -263,16 +263,16 @@ fn symptom_outcome(what: &str) -> Option<String> {
     let rest = rest.split([',', ';', ':']).next().unwrap_or("");
     let rest = rest.split(" because ").next().unwrap_or("").trim();
     // "… in some cases" qualifies the report; the outcome holds in every case.
-    let rest = [
-        "in some cases",
-        "sometimes",
-        "randomly",
-        "occasionally",
-        "intermittently",
-    ]
-    .iter()
-    .find_map(|q| rest.strip_suffix(q))
-    .map_or(rest, str::trim_end);
+    let rest = without_hedge(
+        rest,
+        &[
+            "in some cases",
+            "sometimes",
+            "randomly",
+            "occasionally",
+            "intermittently",
+        ],
+    );
     let tail = if rest.is_empty() {
         String::new()
     } else {
@@ -371,6 +371,14 @@ fn symptom_outcome(what: &str) -> Option<String> {
     Some(format!("{subject} {outcome}{tail}"))
 }
 
+/// `s` without a trailing hedge from `hedges`.
+fn without_hedge<'a>(s: &'a str, hedges: &[&str]) -> &'a str {
+    hedges
+        .iter()
+        .find_map(|h| s.strip_suffix(h))
+        .map_or(s, str::trim_end)
+}
+
 /// The outcome of a failure named before its case: "Crash when running tf.nn.pool" →
 /// "Running tf.nn.pool no longer crashes"; "Segmentation fault when compiling with lto" →
 /// "Compiling with lto no longer crashes".
@@ -413,11 +421,12 @@ pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
             return Some(fix_draft(outcome));
         }
     }
-    // "[DevTools Bug] Cannot remove node "0" because …": an error message of a named part has
+    // "[DevTools Bug] Cannot remove node "0" because …": an error message of a named part (led by
+    // "Cannot …" or naming a quoted id) has
     // no behaviour to negate, but the part and its message are the item's own words.
     lazy_regex!(
         message_re,
-        r#"(?i)^(?:cannot|can't|could\s+not|failed|error|uncaught|unable|unexpected)\b|["']"#
+        r#"(?i)^(?:cannot|can't|could\s+not|failed|error|uncaught|unable|unexpected)\b|"\d+""#
     );
     let message = t.split(" because ").next().unwrap_or(t).trim();
     let part = part.filter(|_| message_re().is_match(message))?;

@@ -127,6 +127,28 @@ pub fn report(title: &str) -> Option<Report> {
             c["rest"].trim_end_matches(['.', '!'])
         )));
     }
+    // A request for help ("Need help with running X on GPU", "Issues with running X in C++")
+    // asks how to use the product: "Document how to run X on GPU".
+    lazy_regex!(
+        help_re,
+        r"(?i)^(?:need\s+help\s+(?:with|on)|help\s+(?:with|on)|issues?\s+with|problems?\s+with|questions?\s+(?:about|on))\s+(?P<what>[^?]+?)\s*\??\s*$"
+    );
+    if let Some(c) = help_re().captures(t) {
+        let what = c["what"].trim();
+        let (first, rest) = what.split_once(' ').unwrap_or((what, ""));
+        return Some(Report::HowTo(match words::base_of_gerund(first) {
+            Some(base) => format!("Document how to {base} {rest}").trim().to_string(),
+            None => format!("Document {what}"),
+        }));
+    }
+    // "Why is X not Y?" → "Document why X is not Y".
+    lazy_regex!(
+        why_is_re,
+        r"(?i)^why\s+(?P<what>.+?\s+(?:is|are)\s+[^?]+?)\s*\??\s*$"
+    );
+    if let Some(c) = why_is_re().captures(t) {
+        return Some(Report::HowTo(format!("Document why {}", c["what"].trim())));
+    }
     if let Some(c) = why_re().captures(t) {
         // "Why does X need Y?" → "Document why X needs Y".
         let verb = words::third_person(&c["verb"].to_lowercase());
@@ -142,7 +164,13 @@ pub fn report(title: &str) -> Option<Report> {
         build_log_re,
         r"(?m)^\s*\[\s*\d{1,3}%\]\s+(?:Linking|Building|Built)\b"
     );
-    if build_failure_re().is_match(t) || build_log_re().is_match(title) {
+    // A failure in the team's release or build tooling ("Release process: …").
+    lazy_regex!(
+        own_tooling_re,
+        r"(?i)^(?:release|build|packaging|deploy(?:ment)?|ci)(?:\s+(?:process|script|pipeline|job|tooling))?\s*:"
+    );
+    let tooling = own_tooling_re().is_match(t) && problem_re().is_match(t);
+    if tooling || build_failure_re().is_match(t) || build_log_re().is_match(title) {
         return Some(Report::OwnFailure { build: true });
     }
     // A short title over a question ("Rate limits for `ping` RPC" / "What are the rate limits
@@ -237,6 +265,26 @@ fn first_person_out(what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_requests_why_questions_and_release_tooling() {
+        assert_eq!(
+            report("Issues with Running Custom TensorFlow Lite Model in C++"),
+            Some(Report::HowTo(
+                "Document how to run Custom TensorFlow Lite Model in C++".into()
+            ))
+        );
+        assert_eq!(
+            report("Why function as child is not considered as children?"),
+            Some(Report::HowTo(
+                "Document why function as child is not considered as children".into()
+            ))
+        );
+        assert_eq!(
+            report(r#"Release process: "does not appear to be a git repository""#),
+            Some(Report::OwnFailure { build: true })
+        );
+    }
 
     #[test]
     fn bare_names_and_questions_are_too_little() {

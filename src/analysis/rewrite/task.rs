@@ -128,6 +128,19 @@ pub fn as_fix(title: String) -> String {
         }
         _ => (None, title.as_str()),
     };
+    // "Release process: "does not appear to be a git repository"": a part and its quoted
+    // message; the work is to fix that part's error.
+    if let Some((part, message)) = title.split_once(": ").filter(|(_, m)| m.starts_with('"')) {
+        let plain = part
+            .split(' ')
+            .all(|w| w.chars().skip(1).all(char::is_lowercase));
+        let part = if plain {
+            part.to_lowercase()
+        } else {
+            part.to_string()
+        };
+        return format!("Fix the {part} error: {message}");
+    }
     let mut ws = rest.split(' ');
     let first = ws.next().unwrap_or("");
     // "Don't ignore …" is already an instruction; so is a capitalised word before a code name
@@ -142,7 +155,15 @@ pub fn as_fix(title: String) -> String {
         return title;
     }
     let after_first = rest.split_once(' ').map_or("", |(_, r)| r);
-    let fixed = if failure && after_first.starts_with("to ") {
+    // "Abort when running X" names the failure and its case: "Fix the abort when running X".
+    let event = [
+        "abort", "crash", "segfault", "overflow", "hang", "freeze", "deadlock",
+    ]
+    .contains(&first.to_lowercase().as_str())
+        && (after_first.starts_with("when ") || after_first.starts_with("while "));
+    let fixed = if event {
+        format!("Fix the {} {after_first}", first.to_lowercase())
+    } else if failure && after_first.starts_with("to ") {
         format!("Fix the failure {after_first}")
     } else if words::base_of_gerund(first).is_some() && gerund_is_subject(after_first) {
         // "restoring checkpoint loads weights partially" is a sentence: kept whole after "Fix:".

@@ -51,6 +51,14 @@ fn questions_about_future_versions_are_decisions_and_pull_requests_are_work() {
         "Add retries to the upload step"
     );
     assert_eq!(
+        as_fix(r#"Release process: "does not appear to be a git repository""#.into()),
+        r#"Fix the release process error: "does not appear to be a git repository""#
+    );
+    assert_eq!(
+        as_fix("Abort when running tensorflow.python.ops.nn_ops.pool".into()),
+        "Fix the abort when running tensorflow.python.ops.nn_ops.pool"
+    );
+    assert_eq!(
         as_fix("restoring checkpoint loads weights partially".into()),
         "Fix: Restoring checkpoint loads weights partially"
     );
