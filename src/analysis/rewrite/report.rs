@@ -136,10 +136,13 @@ pub fn report(title: &str) -> Option<Report> {
     if let Some(c) = help_re().captures(t) {
         let what = c["what"].trim();
         let (first, rest) = what.split_once(' ').unwrap_or((what, ""));
-        return Some(Report::HowTo(match words::base_of_gerund(first) {
-            Some(base) => format!("Document how to {base} {rest}").trim().to_string(),
-            None => format!("Document {what}"),
-        }));
+        // Only a request led by what the user does reads as a how-to; "Need help with X
+        // Running on GPU - Output Issue" prefixed with "Document" was judged garbled.
+        if let Some(base) = words::base_of_gerund(first) {
+            return Some(Report::HowTo(
+                format!("Document how to {base} {rest}").trim().to_string(),
+            ));
+        }
     }
     // "Why is X not Y?" → "Document why X is not Y".
     lazy_regex!(
@@ -280,6 +283,10 @@ mod tests {
                 "Document why function as child is not considered as children".into()
             ))
         );
+        assert!(!matches!(
+            report("Need Help with TensorFlow Lite Model Running on GPU - Output Issue"),
+            Some(Report::HowTo(_))
+        ));
         assert_eq!(
             report(r#"Release process: "does not appear to be a git repository""#),
             Some(Report::OwnFailure { build: true })
