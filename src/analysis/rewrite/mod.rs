@@ -446,12 +446,16 @@ impl RewriteEngine for Rewriter {
             {
                 task.clone()
             }
-            // A symptom the category head calls a fix ("restoring checkpoint loads weights
-            // partially") is worded as the fix, like a report with a problem word.
-            Some(report::Report::Bug | report::Report::OwnFailure { .. }) => {
+            // A reported problem, or a symptom the category head calls a fix ("restoring
+            // checkpoint loads weights partially"), is worded as the fix.
+            _ if category == Category::Fix
+                || matches!(
+                    report,
+                    Some(report::Report::Bug | report::Report::OwnFailure { .. })
+                ) =>
+            {
                 task::as_fix(task::task_title(&item.title, category))
             }
-            _ if category == Category::Fix => task::as_fix(task::task_title(&item.title, category)),
             _ => task::task_title(&item.title, category),
         };
         out.task = Some(title.clone());

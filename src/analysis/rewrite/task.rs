@@ -31,6 +31,8 @@ lazy_regex!(
     decide_lead_re,
     r"(?i)^(?:will there (?:be )?|is there going to be |are there plans for |any plans for |do you plan to (?:add|provide|support) |are you planning to (?:add|provide|support) )"
 );
+// A pull-request number closing a title: "rpc: add timing fields (#2345)".
+lazy_regex!(pull_number_re, r"\s*\(#\d+\)\s*$");
 lazy_regex!(
     task_to_re,
     r"(?i)^(?:task|ticket|story|todo)\s+(?:to|for)\s+"
@@ -90,9 +92,8 @@ fn category_verb(category: Category) -> &'static str {
 /// A title ending in a pull-request number ("rpc: add timing fields (#2345)") names a change
 /// that was made, and counts too.
 pub fn is_work_framed(title: &str) -> bool {
-    lazy_regex!(pull_request_re, r"\(#\d+\)\s*$");
     let title = title.lines().next().unwrap_or("").trim();
-    if pull_request_re().is_match(title) {
+    if pull_number_re().is_match(title) {
         return true;
     }
     commit_prefix_re().captures(title).is_some_and(|c| {
@@ -187,7 +188,6 @@ pub fn task_title(title: &str, category: Category) -> String {
     let line = title.lines().next().unwrap_or("").trim();
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
     // The pull-request number is the tracker's reference, not part of the work.
-    lazy_regex!(pull_number_re, r"\s*\(#\d+\)$");
     let line = pull_number_re().replace(&line, "").into_owned();
     let p = parts::parse(&line);
     if let (Some(_), Some(goal)) = (&p.role, &p.goal) {
