@@ -335,9 +335,10 @@ impl ModelArgs {
     ) -> crate::Result<crate::analysis::rewrite::Rewriter> {
         let heads = crate::model::refine_head::RefineHeads::load(&self.classifier_dir())?;
         let analyzer = std::sync::Arc::new(self.analyzer()?);
-        Ok(crate::analysis::rewrite::Rewriter::new(
-            classifier, analyzer, heads, profile,
-        ))
+        Ok(
+            crate::analysis::rewrite::Rewriter::new(classifier, analyzer, heads, profile)
+                .with_policy(self.text_policy()),
+        )
     }
 
     /// Everything needed to load the classifier.

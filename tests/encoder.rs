@@ -1,7 +1,8 @@
-//! Reference tests of the hand-written encoder on the real base weights (after
+//! Reference tests of the hand-written model code on the real base weights (after
 //! `scripts/fetch-models`): packed batches equal padded ones, the encoder equals
-//! candle-transformers' `BertModel` on the same weights, and splitting a batch across threads
-//! changes nothing.
+//! candle-transformers' `BertModel` on the same weights, splitting a batch across threads
+//! changes nothing, the decoder equals candle-transformers' quantized llama on the same GGUF
+//! file, and a forked prefix cache equals the full prompt.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -176,4 +177,138 @@ fn int8_encoder_agrees_with_f32_on_the_validation_split() {
     assert!(mean >= 0.995, "mean cosine {mean}");
     assert!(min >= 0.99, "min cosine {min}");
     assert!(agreement >= 0.995, "label agreement {agreement}");
+}
+
+/// The SmolLM2 decoder from the pinned GGUF file, its tokenizer and the file's path.
+fn decoder() -> (
+    storylens::model::llama::Llama,
+    tokenizers::Tokenizer,
+    std::path::PathBuf,
+) {
+    use storylens::model::generator::GENERATOR_FILE;
+    use storylens::model::loader::GENERATOR_REPO;
+    let cli = Cli::parse_from(["storylens", "classify", "x"]);
+    let path = cli
+        .model
+        .locations()
+        .resolve(GENERATOR_REPO, GENERATOR_FILE)
+        .expect("generator set up (scripts/fetch-models)");
+    let (llama, ct) = storylens::model::llama::Llama::open(&path, &Device::Cpu).unwrap();
+    let tok = storylens::model::bpe::tokenizer_from_gguf(&ct).unwrap();
+    (llama, tok, path)
+}
+
+fn prompt_ids(tok: &tokenizers::Tokenizer, text: &str) -> Vec<u32> {
+    tok.encode_fast(text, false).unwrap().get_ids().to_vec()
+}
+
+/// Largest difference of two logit vectors, relative to the largest logit.
+fn relative_diff(a: &[f32], b: &[f32]) -> f32 {
+    let scale = a.iter().map(|x| x.abs()).fold(1e-6, f32::max);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+        / scale
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+/// The `k` highest-scoring token ids, best first.
+fn top(v: &[f32], k: usize) -> Vec<usize> {
+    let mut ids: Vec<usize> = (0..v.len()).collect();
+    ids.sort_by(|&a, &b| v[b].total_cmp(&v[a]));
+    ids.truncate(k);
+    ids
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0
+}
+
+const PROMPT: &str = "<|im_start|>user\nRewrite as a task: chore: bump eslint to v9<|im_end|>\n\
+                      <|im_start|>assistant\nUpgrade";
+
+#[test]
+fn the_decoder_matches_candle_transformers_quantized_llama_on_the_same_file() {
+    use candle_core::quantized::gguf_file;
+    use candle_transformers::models::quantized_llama::ModelWeights;
+    let (llama, tok, path) = decoder();
+    let ids = prompt_ids(&tok, PROMPT);
+    let ours = {
+        let mut cache = storylens::model::llama::KvCache::default();
+        let l = llama.forward(&ids, &mut cache).unwrap();
+        storylens::model::llama::logits_to_vec(&l).unwrap()
+    };
+    let theirs = {
+        let mut file = std::fs::File::open(&path).unwrap();
+        let ct = gguf_file::Content::read(&mut file).unwrap();
+        let mut model = ModelWeights::from_gguf(ct, &mut file, &Device::Cpu).unwrap();
+        let x = Tensor::new(ids.as_slice(), &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let l = model.forward(&x, 0).unwrap();
+        storylens::model::llama::logits_to_vec(&l).unwrap()
+    };
+    assert_eq!(ours.len(), theirs.len());
+    let d = relative_diff(&theirs, &ours);
+    let c = cosine(&theirs, &ours);
+    eprintln!(
+        "{} prompt tokens: logit cosine {c:.6}, relative difference {d:.5}",
+        ids.len()
+    );
+    // Candle's 4-bit kernels quantize activations to 8 bits; ours run the dequantized weights
+    // in f32 for a prompt, so the two agree closely in direction and ranking, not to 1e-5.
+    assert!(c > 0.998, "logit cosine {c}");
+    assert!(d < 0.1, "relative difference {d}");
+    assert_eq!(top(&ours, 5), top(&theirs, 5));
+}
+
+#[test]
+fn a_prefix_cache_forked_equals_the_full_prompt() {
+    let (llama, tok, _) = decoder();
+    let ids = prompt_ids(&tok, PROMPT);
+    let split = ids.len() / 2;
+    let run = |tokens: &[u32], cache: &mut storylens::model::llama::KvCache| {
+        storylens::model::llama::logits_to_vec(&llama.forward(tokens, cache).unwrap()).unwrap()
+    };
+    let full = run(&ids, &mut Default::default());
+    let mut prefix = storylens::model::llama::KvCache::default();
+    run(&ids[..split], &mut prefix);
+    // A fork that goes elsewhere first leaves the prefix as it was.
+    let mut elsewhere = prefix.clone();
+    run(
+        &prompt_ids(&tok, " something else entirely"),
+        &mut elsewhere,
+    );
+    let mut fork = prefix.clone();
+    let forked = run(&ids[split..], &mut fork);
+    assert_eq!(fork.len(), ids.len());
+    assert_eq!(prefix.len(), split);
+    let d = relative_diff(&full, &forked);
+    eprintln!("prefix + fork vs full prompt: relative logit difference {d:.2e}");
+    assert!(d < 1e-4, "relative difference {d}");
+    // Decoding one token at a time (the 8-bit single-row path) after the prefix agrees too.
+    let mut stepped = prefix.clone();
+    let mut last = Vec::new();
+    for &t in &ids[split..] {
+        last = run(&[t], &mut stepped);
+    }
+    let d = relative_diff(&full, &last);
+    let c = cosine(&full, &last);
+    eprintln!(
+        "token-by-token decode vs full prompt: logit cosine {c:.6}, relative difference {d:.5}"
+    );
+    assert!(c > 0.998, "logit cosine {c}");
+    assert!(d < 0.1, "relative difference {d}");
+    assert_eq!(argmax(&full), argmax(&last));
 }

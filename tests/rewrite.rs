@@ -196,4 +196,17 @@ fn users_reports_are_answered_as_what_they_are() {
         assert_eq!(r.source, Source::Extracted);
         assert!(r.grounding.unsupported.is_empty());
     }
+    // A title too bare to act on, or only a runtime's message, is the team's triage.
+    for (text, task) in [
+        ("Background theme", "Ask the reporter what “Background theme” should do"),
+        (
+            "TypeError: Cannot convert 0.1 to EagerTensor of dtype int64",
+            "Ask the reporter for the steps that raise “TypeError: Cannot convert 0.1 to EagerTensor of dtype int64”",
+        ),
+    ] {
+        let r = refine(text);
+        assert_eq!(r.disposition, Disposition::KeepTask, "{r:?}");
+        assert_eq!(r.task.as_deref(), Some(task));
+        assert!(r.story.is_none());
+    }
 }

@@ -1,5 +1,6 @@
 //! In-process tests of every status path of the router, against the fake model (no sockets).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -8,7 +9,8 @@ use serde_json::{json, Value};
 
 #[path = "support/app.rs"]
 mod app;
-use app::{app, post, send, Setup};
+use app::{app, parts, post, send, until, Setup};
+use storylens::model::fake::Gate;
 
 #[tokio::test]
 async fn classify_returns_results_in_order_with_ids_and_timing_headers() {
@@ -280,16 +282,18 @@ async fn info_and_openapi_describe_the_service() {
 
 #[tokio::test]
 async fn items_of_clients_that_left_are_dropped_before_the_model() {
-    let app = app(Setup {
-        delay: Duration::from_millis(300),
+    let gate = Gate::closed();
+    let parts = parts(Setup {
+        gate: Some(Arc::clone(&gate)),
         ..Setup::default()
     });
-    // The first request keeps the single worker busy; the second waits in the queue.
+    let app = parts.router.clone();
+    // The first request holds the single worker at the gate; the second waits in the queue.
     let busy = {
         let app = app.clone();
         tokio::spawn(async move { send(&app, post(r#"{"items": [{"title": "first"}]}"#)).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until("the first batch starts", || gate.started() == 1).await;
     let gone = {
         let app = app.clone();
         tokio::spawn(async move {
@@ -302,10 +306,21 @@ async fn items_of_clients_that_left_are_dropped_before_the_model() {
             .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until("the second request is queued", || {
+        parts.batcher.queued() == 2
+    })
+    .await;
     gone.abort(); // the client hangs up while its items are queued
+    assert!(gone.await.unwrap_err().is_cancelled());
+    gate.open();
     assert_eq!(busy.await.unwrap().0, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until("the queue skips the two items", || {
+        parts.batcher.dropped() == 2
+    })
+    .await;
+    assert_eq!(parts.batcher.queued(), 0);
+    assert_eq!(gate.started(), 1, "the model never saw the dropped items");
+    // The same count reaches /metrics.
     let (_, _, text) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
     let text = text.as_str().unwrap().to_string();
     let dropped = text

@@ -1,6 +1,7 @@
 //! In-process tests of the router's refinement and bulk-scoring paths, against the fake model
 //! and the fake rewriter (no sockets).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,7 +12,8 @@ use tower::ServiceExt;
 
 #[path = "support/app.rs"]
 mod app;
-use app::{app, post, send, Setup};
+use app::{app, parts, post, send, until, Setup};
+use storylens::model::fake::Gate;
 
 fn post_rewrite(body: impl Into<Body>) -> Request<Body> {
     Request::post("/v1/rewrite")
@@ -91,30 +93,27 @@ async fn rewrite_status_paths() {
 
 #[tokio::test]
 async fn rewrite_queue_full_is_429_and_classification_is_unaffected() {
-    let app = app(Setup {
-        rewrite_delay: Some(Duration::from_millis(300)),
+    let gate = Gate::closed();
+    let parts = parts(Setup {
         max_queued_rewrites: 2,
+        rewrite_gate: Some(Arc::clone(&gate)),
         ..Default::default()
     });
+    let app = parts.router.clone();
     let two = json!({"items": [{"title": "Upgrade the build"}, {"title": "Split the module"}]});
-    // Fill the queue from another task, then a third item finds it full.
+    // The filler's first item holds the worker at the gate and its second waits in the queue.
     let filler = {
         let app = app.clone();
         let body = two.to_string();
         tokio::spawn(async move { send(&app, post_rewrite(body)).await.0 })
     };
-    let mut saw_429 = false;
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let (status, headers, v) = send(&app, post_rewrite(two.to_string())).await;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            assert_eq!(v["code"], "overloaded");
-            assert!(headers.contains_key(header::RETRY_AFTER));
-            saw_429 = true;
-            break;
-        }
-    }
-    assert!(saw_429, "a full rewrite queue answers 429");
+    until("the first rewrite starts", || gate.started() == 1).await;
+    until("the second waits", || parts.rewrites.queued() == 1).await;
+    // One waiting plus two more exceeds the queue's two places.
+    let (status, headers, v) = send(&app, post_rewrite(two.to_string())).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(v["code"], "overloaded");
+    assert!(headers.contains_key(header::RETRY_AFTER));
     // Classification has its own queue and answers at once.
     let (status, _, _) = send(
         &app,
@@ -122,6 +121,7 @@ async fn rewrite_queue_full_is_429_and_classification_is_unaffected() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    gate.open();
     assert_eq!(filler.await.unwrap(), StatusCode::OK);
 }
 

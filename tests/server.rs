@@ -62,6 +62,32 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Waits until the counter `name` on /metrics reaches `at_least`.
+    fn wait_for_counter(&self, name: &str, at_least: f64) {
+        let client = reqwest::blocking::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = client
+                .get(self.url("/metrics"))
+                .send()
+                .and_then(|r| r.text())
+                .unwrap_or_default();
+            let value = text
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().last())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            if value >= at_least {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{name} stayed at {value}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 fn items(n: usize, offset: usize) -> Value {
     let texts = [
         "Upgrade the payment SDK to version 5",
@@ -208,8 +234,8 @@ fn shutdown_under_load_answers_every_accepted_request() {
             })
         })
         .collect();
-    // Let every request be accepted and queued, then ask the server to stop.
-    std::thread::sleep(Duration::from_millis(400));
+    // Once every request is admitted, ask the server to stop.
+    server.wait_for_counter("storylens_items_admitted_total", 12.0 * 64.0);
     let status = server.terminate();
     assert!(status.success(), "exit status {status:?}");
     for h in handles {
@@ -249,7 +275,7 @@ fn rewrites_are_served_beside_classification_and_drained_on_shutdown() {
         (r.status().as_u16(), r.json::<Value>().unwrap())
     });
     // Classification answers while the rewrite is being drafted.
-    std::thread::sleep(Duration::from_millis(300));
+    server.wait_for_counter("storylens_rewrites_admitted_total", 2.0);
     let r = client
         .post(server.url("/v1/classify"))
         .json(&items(4, 0))

@@ -109,6 +109,30 @@ fn issue_event(action: &str, title: &str) -> Value {
     })
 }
 
+/// Waits until the store holds none of `deliveries` unfinished: each accepted one has been
+/// posted or has failed, so nothing more can reach the tracker for them.
+fn settled(store_url: &str, deliveries: &[&str]) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = storylens::store::Store::open(store_url).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let pending = store.pending_deliveries("github").await.unwrap();
+            if !pending
+                .iter()
+                .any(|(d, _)| deliveries.contains(&d.as_str()))
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "deliveries never finished: {pending:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
 /// Waits until `done` holds for the fake's calls (the comment is posted after the 202).
 fn wait_for(
     fake: &Shared,
@@ -253,7 +277,7 @@ fn github_issues_get_one_comment_updated_on_edit_and_never_twice() {
         SECRET,
     );
     assert_eq!(status, 200);
-    std::thread::sleep(Duration::from_millis(500));
+    settled(&format!("sqlite://{}", db.display()), &["d-1", "d-2"]);
     let calls = fake.lock().unwrap().calls.clone();
     // Never a second comment. An edit killed mid-way is resumed at the restart, so the one
     // comment may be updated again: updates are idempotent.
@@ -279,9 +303,11 @@ fn acknowledged_feedback_survives_a_sigkill() {
     assert_eq!(status, 422, "{body}");
     // Posts from four clients; the server is killed while they are still sending.
     let url = server.url("/v1/feedback");
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let senders: Vec<_> = (0..4)
         .map(|c| {
             let url = url.clone();
+            let acks = std::sync::Arc::clone(&acks);
             std::thread::spawn(move || {
                 let client = reqwest::blocking::Client::new();
                 let mut acked = 0usize;
@@ -298,7 +324,10 @@ fn acknowledged_feedback_survives_a_sigkill() {
                         }))
                         .send();
                     match r {
-                        Ok(r) if r.status() == 201 => acked += 1,
+                        Ok(r) if r.status() == 201 => {
+                            acked += 1;
+                            acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
                         _ => break,
                     }
                 }
@@ -306,7 +335,12 @@ fn acknowledged_feedback_survives_a_sigkill() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(400));
+    // Killed mid-stream: after some posts were acknowledged, long before all 1,000 are.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acks.load(std::sync::atomic::Ordering::SeqCst) < 40 {
+        assert!(Instant::now() < deadline, "no posts acknowledged");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     server.kill();
     let acked: usize = senders.into_iter().map(|h| h.join().unwrap()).sum();
     assert!(acked > 0, "some posts were acknowledged before the kill");
@@ -488,7 +522,7 @@ fn two_replicas_on_one_postgres_post_one_comment_per_delivery() {
         "one replica takes it, the other sees a duplicate"
     );
     wait_for(&fake, |c| count(c, "POST", &comments) == 1);
-    std::thread::sleep(Duration::from_millis(500));
+    settled(&url, &[delivery.as_str()]);
     assert_eq!(count(&fake.lock().unwrap().calls, "POST", &comments), 1);
 
     // The same query layer keeps feedback on PostgreSQL too.

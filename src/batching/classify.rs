@@ -27,6 +27,7 @@ const WINDOW_FACTOR: usize = 4;
 
 const METRICS: QueueMetrics = QueueMetrics {
     depth: "storylens_queue_depth",
+    admitted: "storylens_items_admitted_total",
     dropped: "storylens_items_dropped_total",
     wait_seconds: "storylens_queue_time_seconds",
     run_seconds: "storylens_inference_time_seconds",
@@ -136,6 +137,11 @@ impl Batcher {
     /// Items waiting for a batch.
     pub fn queued(&self) -> usize {
         self.queue.queued()
+    }
+
+    /// Items skipped so far because their caller had gone.
+    pub fn dropped(&self) -> u64 {
+        self.queue.dropped()
     }
 
     /// Queues all items of one request, or none of them: one reply per item, in order.

@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,6 +38,8 @@ pub trait Work: Send + Sync + 'static {
 pub struct QueueMetrics {
     /// Gauge: jobs waiting.
     pub depth: &'static str,
+    /// Counter: jobs admitted.
+    pub admitted: &'static str,
     /// Counter: jobs skipped because their caller had gone.
     pub dropped: &'static str,
     /// Histogram: seconds from admission until the job's batch started.
@@ -108,6 +111,8 @@ struct Shared<J, O> {
     room_async: Notify,
     capacity: usize,
     metrics: QueueMetrics,
+    /// Jobs skipped because their caller had gone (also the `dropped` counter's increments).
+    dropped: AtomicU64,
 }
 
 /// A bounded queue of `W::Job`s and the threads that run them. Cheap to share behind an `Arc`.
@@ -130,6 +135,7 @@ impl<W: Work> WorkQueue<W> {
                 room_async: Notify::new(),
                 capacity,
                 metrics,
+                dropped: AtomicU64::new(0),
             }),
             workers: Mutex::new(Vec::new()),
         }
@@ -156,6 +162,11 @@ impl<W: Work> WorkQueue<W> {
     /// Jobs waiting.
     pub fn queued(&self) -> usize {
         self.shared.state.lock().expect("queue lock").entries.len()
+    }
+
+    /// Jobs skipped so far because their caller had gone.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
     }
 
     /// Admits all jobs or none, at once: one reply per job, in order.
@@ -236,7 +247,7 @@ impl<W: Work> WorkQueue<W> {
         jobs: Vec<W::Job>,
     ) -> Vec<Reply<W::Output>> {
         let now = Instant::now();
-        let replies = jobs
+        let replies: Vec<_> = jobs
             .into_iter()
             .map(|job| {
                 let (reply, rx) = oneshot::channel();
@@ -250,6 +261,7 @@ impl<W: Work> WorkQueue<W> {
             .collect();
         metrics::gauge!(self.shared.metrics.depth).set(state.entries.len() as f64);
         drop(state);
+        metrics::counter!(self.shared.metrics.admitted).increment(replies.len() as u64);
         self.shared.wake.notify_all();
         replies
     }
@@ -288,6 +300,7 @@ fn worker<W: Work>(shared: &Shared<W::Job, W::Output>, work: &W) {
                 state.entries.retain(|e| !e.reply.is_closed());
                 let dropped = before - state.entries.len();
                 if dropped > 0 {
+                    shared.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
                     metrics::counter!(shared.metrics.dropped).increment(dropped as u64);
                 }
                 if !state.entries.is_empty() {
@@ -376,6 +389,7 @@ mod tests {
 
     const METRICS: QueueMetrics = QueueMetrics {
         depth: "test_queue_depth",
+        admitted: "test_queue_admitted_total",
         dropped: "test_queue_dropped_total",
         wait_seconds: "test_queue_wait_seconds",
         run_seconds: "test_queue_run_seconds",
@@ -503,6 +517,7 @@ mod tests {
             2,
             "dropped jobs never ran"
         );
+        assert_eq!(q.dropped(), 3);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::analysis::Item;
 
 const METRICS: QueueMetrics = QueueMetrics {
     depth: "storylens_rewrite_queue_depth",
+    admitted: "storylens_rewrites_admitted_total",
     dropped: "storylens_rewrites_dropped_total",
     wait_seconds: "storylens_rewrite_queue_seconds",
     run_seconds: "storylens_rewrite_seconds",

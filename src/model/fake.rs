@@ -1,6 +1,7 @@
 //! A tiny stand-in for the classifier, for tests of the layers above the model and for demos
 //! without model files: words are tokens, and an item is a task when it names technical work.
 
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::{Encoded, Model, ModelInfo, Scores};
@@ -26,6 +27,45 @@ pub struct FakeModel {
     info: ModelInfo,
     /// Time each batch takes, to exercise queueing and timeouts.
     pub delay: Duration,
+    /// Holds every batch until a test opens it.
+    pub gate: Option<Arc<Gate>>,
+}
+
+/// A test's hold on a fake's batches: it counts the batches that started and keeps each one
+/// waiting until the test opens it, so a test can stage a queue (one batch running, others
+/// waiting) without sleeping and hoping.
+#[derive(Debug, Default)]
+pub struct Gate {
+    /// Batches started, and whether the gate is open.
+    state: Mutex<(usize, bool)>,
+    opened: Condvar,
+}
+
+impl Gate {
+    /// A closed gate.
+    pub fn closed() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Lets every waiting and later batch run.
+    pub fn open(&self) {
+        self.state.lock().expect("gate lock").1 = true;
+        self.opened.notify_all();
+    }
+
+    /// Batches that have started (reached the gate).
+    pub fn started(&self) -> usize {
+        self.state.lock().expect("gate lock").0
+    }
+
+    /// Counts a batch and waits until the gate is open.
+    pub fn pass(&self) {
+        let mut state = self.state.lock().expect("gate lock");
+        state.0 += 1;
+        while !state.1 {
+            state = self.opened.wait(state).expect("gate lock");
+        }
+    }
 }
 
 impl FakeModel {
@@ -39,12 +79,19 @@ impl FakeModel {
                 max_tokens,
             },
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
     /// Builder-style delay.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Builder-style gate.
+    pub fn with_gate(mut self, gate: Option<Arc<Gate>>) -> Self {
+        self.gate = gate;
         self
     }
 }
@@ -75,6 +122,9 @@ impl Model for FakeModel {
     }
 
     fn predict(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {
+        if let Some(gate) = &self.gate {
+            gate.pass();
+        }
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);
         }

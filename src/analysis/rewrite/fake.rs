@@ -2,11 +2,13 @@
 //! by the real task-title rules, with an optional delay to hold the queue and the same input
 //! errors as the real one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{task, validate, Category, Checks, Disposition, Grounding, Profile, Rewrite};
 use super::{RewriteEngine, Source};
 use crate::analysis::Item;
+use crate::model::fake::Gate;
 use crate::model::Label;
 use crate::Result;
 
@@ -14,17 +16,27 @@ use crate::Result;
 #[derive(Debug, Default)]
 pub struct FakeRewriter {
     delay: Duration,
+    gate: Option<Arc<Gate>>,
 }
 
 impl FakeRewriter {
     /// An engine that sleeps `delay` per item, to fill queues in tests.
     pub fn with_delay(delay: Duration) -> Self {
-        Self { delay }
+        Self { delay, gate: None }
+    }
+
+    /// Builder-style gate: every item waits at it until the test opens it.
+    pub fn with_gate(mut self, gate: Option<Arc<Gate>>) -> Self {
+        self.gate = gate;
+        self
     }
 }
 
 impl RewriteEngine for FakeRewriter {
     fn rewrite(&self, item: &Item, profile: Option<&Profile>) -> Result<Rewrite> {
+        if let Some(gate) = &self.gate {
+            gate.pass();
+        }
         std::thread::sleep(self.delay);
         let text = validate(item)?;
         Ok(Rewrite {

@@ -141,7 +141,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
     );
     lazy_regex!(
         verb_re,
-        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es|ed)?|fail(?:s|ed)?|hangs?|hung|freezes?|froze|breaks?|broke|ignores?|ignored)\b"
+        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es|ed)?|fail(?:s|ed)?|hangs?|hung|freezes?|froze|breaks?|broke|ignores?|ignored|loses|leaks|flickers|overwrites)\b"
     );
     lazy_regex!(
         broken_re,
@@ -177,9 +177,14 @@ fn symptom_outcome(what: &str) -> Option<String> {
         done_wrong_re,
         r"(?i)^(?P<subject>.+?)\s+(?P<be>is|are)\s+(?P<part>[a-z]+)\s+(?:incorrectly|wrongly)\b"
     );
-    if let Some(out) = event_outcome(what) {
+    if let Some(out) = event_outcome(what).or_else(|| speed_outcome(what)) {
         return Some(out);
     }
+    // "Broadcast output incorrect": the state without its verb.
+    lazy_regex!(
+        bare_state_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<be>)(?P<state>incorrect|wrong)$"
+    );
     let patterns = [
         state_re(),
         broken_re(),
@@ -189,6 +194,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
         cannot_re(),
         verb_re(),
         done_wrong_re(),
+        bare_state_re(),
     ];
     let (i, c) = patterns
         .iter()
@@ -286,7 +292,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
             "is available"
         }
         .to_string(),
-        0 => {
+        0 | 8 => {
             let be = c["be"].to_lowercase();
             let plural = matches!(be.as_str(), "are" | "get" | "were");
             let be = if plural { "are" } else { "is" };
@@ -377,6 +383,61 @@ fn without_hedge<'a>(s: &'a str, hedges: &[&str]) -> &'a str {
         .iter()
         .find_map(|h| s.strip_suffix(h))
         .map_or(s, str::trim_end)
+}
+
+/// The outcome of a slowness users report: "Depthwise layer much slower than 4.7.0" →
+/// "Depthwise layer is as fast as in 4.7.0"; "OpenCV DNN poor performance on Web" → "Improve
+/// OpenCV DNN performance on Web". No figure is invented: the item's own comparison is the bar.
+fn speed_outcome(what: &str) -> Option<String> {
+    lazy_regex!(
+        slower_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:is\s+|are\s+|runs?\s+|got\s+)?(?:much\s+|a\s+lot\s+|significantly\s+|way\s+|\d+(?:\.\d+)?x\s+)?slower\s+than\s+(?:in\s+|with\s+)?(?P<than>.+)$"
+    );
+    lazy_regex!(
+        poor_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:has\s+)?(?:poor|bad|low|terrible|slow)\s+performance\b(?P<rest>.*)$"
+    );
+    lazy_regex!(version_re, r"^v?\d+(?:\.\d+)*\b");
+    // "Performance issue when …": the subject is the problem, not a part users use.
+    lazy_regex!(
+        problem_re,
+        r"(?i)\b(?:bugs?|issues?|problems?|regressions?|when|if)\b"
+    );
+    if problem_re().is_match(what.split(" slower ").next().unwrap_or(what)) {
+        return None;
+    }
+    if let Some(c) = slower_re().captures(what) {
+        let subject = c["subject"].trim();
+        let than = c["than"].trim();
+        let be = if subject.ends_with('s') && !subject.ends_with("ss") {
+            "are"
+        } else {
+            "is"
+        };
+        let bar = if version_re().is_match(than) {
+            format!("in {than}")
+        } else {
+            than.to_string()
+        };
+        return Some(format!("{} {be} as fast as {bar}", capitalise(subject)));
+    }
+    let c = poor_re().captures(what)?;
+    // "X appears to have surprisingly poor performance": only a plain name is the subject.
+    let plain = c["subject"].split(' ').all(|w| {
+        !w.ends_with("ly")
+            && !matches!(
+                w.to_lowercase().as_str(),
+                "appears" | "seems" | "has" | "have" | "had" | "to" | "is" | "are" | "very"
+            )
+    });
+    if !plain {
+        return None;
+    }
+    Some(format!(
+        "Improve {} performance{}",
+        c["subject"].trim(),
+        c["rest"].trim_end()
+    ))
 }
 
 /// The outcome of a failure named before its case: "Crash when running tf.nn.pool" →

@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::{Analyzer, Code, Item};
 use crate::model::refine_head::RefineHeads;
 use crate::model::{Classifier, Label, Model, Scores};
+use crate::service::TextPolicy;
 use crate::{Error, Result};
 
 pub use grounding::{Grounding, Profile};
@@ -130,6 +131,9 @@ pub struct Rewriter {
     analyzer: Arc<Analyzer>,
     heads: RefineHeads,
     profile: Option<Profile>,
+    /// What the classifier reads of an item: the scoring core's policy, so a refinement's label
+    /// is the one `/v1/classify` gives.
+    policy: TextPolicy,
 }
 
 /// Checks that an item's text can be refined: not empty, has letters, reads as English.
@@ -168,7 +172,14 @@ impl Rewriter {
             analyzer,
             heads,
             profile,
+            policy: TextPolicy::default(),
         }
+    }
+
+    /// Builder-style text policy; it must be the scoring core's.
+    pub fn with_policy(mut self, policy: TextPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// The classifier, shared, for callers that also classify (so it is loaded once).
@@ -294,9 +305,10 @@ impl RewriteEngine for Rewriter {
     fn rewrite(&self, item: &Item, profile: Option<&Profile>) -> Result<Rewrite> {
         let text = validate(item)?;
         let profile = profile.or(self.profile.as_ref());
+        let read = self.policy.text(item);
         let (scores, features) = self
             .classifier
-            .scores_and_features(&[text.as_str()])?
+            .scores_and_features(&[read.as_str()])?
             .remove(0);
         let analysis = self.analyzer.analyze(item, scores);
         let label = analysis.scores.label();
@@ -418,10 +430,29 @@ impl RewriteEngine for Rewriter {
             }
             // A bare name ("music store database", "Bug in CodeSpace") says too little to call
             // it good: the honest next step is to ask.
+            // The panel rejected such a title returned as a story: the next step is the team's
+            // triage, a task, until the reporter says what they expected.
+            let triage = report::too_little(first_line)
+                .map(|why| (why, format!("Ask the reporter what “{first_line}” should do")))
+                .or_else(|| {
+                    report::raw_error(first_line).then(|| {
+                        (
+                            "Only an error message: ask the reporter what they did and what they expected before refining it.",
+                            format!("Ask the reporter for the steps that raise “{first_line}”"),
+                        )
+                    })
+                });
             if !template {
-                if let Some(why) = report::too_little(first_line) {
+                if let Some((why, task)) = triage {
+                    out.disposition = Disposition::KeepTask;
+                    out.category = Some(Category::Other);
+                    out.task = Some(task);
                     out.why = why.into();
                     out.note = Some("too little to refine: ask the reporter".into());
+                    out.source = Source::Extracted;
+                    (out.story, out.role, out.goal, out.benefit) = (None, None, None, None);
+                    out.checks.story_probability = None;
+                    return Ok(out);
                 }
             }
             if let Some(d) = fix::bug_outcome(&item.title).filter(|_| !template) {

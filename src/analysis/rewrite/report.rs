@@ -143,6 +143,23 @@ pub fn report(title: &str) -> Option<Report> {
                 format!("Document how to {base} {rest}").trim().to_string(),
             ));
         }
+        // A plain request for help is still support work, answered as what it is.
+        lazy_regex!(asks_re, r"(?i)^(?:need\s+help|help|questions?)\b");
+        if asks_re().is_match(t) {
+            return Some(Report::HowTo(format!(
+                "Answer the request for help with {what}"
+            )));
+        }
+    }
+    // "Choosing `patternSize` parameter in `findChessboardCorners`": how to use a named part.
+    lazy_regex!(
+        usage_re,
+        r"(?i)^(?P<verb>choosing|selecting|understanding|interpreting)\s+(?P<what>.*`.+)$"
+    );
+    if let Some(c) = usage_re().captures(t) {
+        let base = words::base_of_gerund(&c["verb"].to_lowercase())?;
+        let what = c["what"].trim().trim_end_matches(['.', '?']);
+        return Some(Report::HowTo(format!("Document how to {base} {what}")));
     }
     // "Why is X not Y?" → "Document why X is not Y".
     lazy_regex!(
@@ -219,9 +236,31 @@ pub fn too_little(title: &str) -> Option<&'static str> {
     // A verb leads ("Add …", "Getting …"), or a clause follows ("… to prevent sleep", "… is
     // off"): then the title says something to act on. Nouns that are also verbs ("store")
     // elsewhere in a name do not count.
-    const FINITE: [&str; 14] = [
-        "is", "are", "was", "were", "does", "doesn't", "don't", "can't", "cannot", "won't", "not",
-        "to", "no", "fails",
+    const FINITE: [&str; 24] = [
+        "is",
+        "are",
+        "was",
+        "were",
+        "does",
+        "doesn't",
+        "don't",
+        "can't",
+        "cannot",
+        "won't",
+        "not",
+        "to",
+        "no",
+        "fails",
+        "broken",
+        "missing",
+        "wrong",
+        "incorrect",
+        "slow",
+        "crash",
+        "crashes",
+        "hangs",
+        "freezes",
+        "error",
     ];
     let first = ws
         .first()
@@ -235,6 +274,13 @@ pub fn too_little(title: &str) -> Option<&'static str> {
     (ws.len() <= 4 && verbless).then_some(
         "Too little to tell what users should get; ask the reporter what they did and what they expected before refining it.",
     )
+}
+
+/// Whether a title is only a runtime's error message ("TypeError: Cannot convert 0.1 to
+/// EagerTensor of dtype int64"): what the reporter did, and expected, is not in it.
+pub fn raw_error(title: &str) -> bool {
+    lazy_regex!(raw_error_re, r"^[A-Z][A-Za-z]*(?:Error|Exception)\s*:\s*\S");
+    raw_error_re().is_match(title.trim())
 }
 
 /// The task of fixing a failure a title states as a symptom: a noun phrase gets "Fix" before
@@ -283,8 +329,22 @@ mod tests {
                 "Document why function as child is not considered as children".into()
             ))
         );
-        assert!(!matches!(
+        assert_eq!(
             report("Need Help with TensorFlow Lite Model Running on GPU - Output Issue"),
+            Some(Report::HowTo(
+                "Answer the request for help with TensorFlow Lite Model Running on GPU - Output Issue"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            report("Choosing `patternSize` parameter in `findChessboardCorners`"),
+            Some(Report::HowTo(
+                "Document how to choose `patternSize` parameter in `findChessboardCorners`".into()
+            ))
+        );
+        // A problem with a part is a bug report, not a request for help.
+        assert!(!matches!(
+            report("Issues with the login page"),
             Some(Report::HowTo(_))
         ));
         assert_eq!(
@@ -300,6 +360,8 @@ mod tests {
         assert!(too_little("Add accessible view hint").is_none());
         assert!(too_little("Option to prevent sleep").is_none());
         assert!(too_little("Debug stop button doesn't work after restarting session").is_none());
+        assert!(too_little("SSH/DevContainer Port Forwarding broken").is_none());
+        assert!(too_little("Background theme").is_some());
     }
 
     #[test]
