@@ -14,6 +14,7 @@ pub mod report;
 pub mod story;
 pub mod task;
 mod unwrap;
+mod validate;
 pub mod words;
 
 use std::sync::Arc;
@@ -24,10 +25,11 @@ use super::{Analyzer, Code, Item};
 use crate::model::refine_head::RefineHeads;
 use crate::model::{Classifier, Label, Model, Scores};
 use crate::service::TextPolicy;
-use crate::{Error, Result};
+use crate::Result;
 
 pub use grounding::{Grounding, Profile};
 pub use kinds::{Category, Disposition};
+pub use validate::{looks_english, validate};
 
 /// What `Rewriter::decide` reads of the item besides the scores.
 struct DecideInput<'a> {
@@ -134,29 +136,6 @@ pub struct Rewriter {
     /// What the classifier reads of an item: the scoring core's policy, so a refinement's label
     /// is the one `/v1/classify` gives.
     policy: TextPolicy,
-}
-
-/// Checks that an item's text can be refined: not empty, has letters, reads as English.
-pub fn validate(item: &Item) -> Result<String> {
-    let text = item.model_text();
-    let label = item
-        .id
-        .as_deref()
-        .map_or(String::new(), |id| format!("{id}: "));
-    if text.trim().is_empty() {
-        return Err(Error::InvalidInput(format!("{label}the text is empty")));
-    }
-    if !text.chars().any(char::is_alphabetic) {
-        return Err(Error::InvalidInput(format!(
-            "{label}the text has no words (no letters)"
-        )));
-    }
-    if !looks_english(&text) {
-        return Err(Error::InvalidInput(format!(
-            "{label}the text does not look like English; storylens refines English items only"
-        )));
-    }
-    Ok(text)
 }
 
 impl Rewriter {
@@ -602,37 +581,6 @@ impl Rewriter {
         );
         (user_role || users_re().is_match(benefit)) && !self.analyzer.names_system_part(benefit)
     }
-}
-
-/// Whether text reads as English: most letters are ASCII and common words of other languages
-/// are rare. storylens's models are English-only; other languages get a clear answer.
-pub fn looks_english(text: &str) -> bool {
-    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    if letters.is_empty() {
-        return false;
-    }
-    let ascii = letters.iter().filter(|c| c.is_ascii()).count();
-    if (ascii as f32) < 0.8 * letters.len() as f32 {
-        return false;
-    }
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    if words.len() < 4 {
-        return true;
-    }
-    const FOREIGN: &[&str] = &[
-        "der", "die", "das", "und", "nicht", "mit", "für", "le", "les", "des", "une", "pour",
-        "avec", "el", "los", "las", "para", "con", "una", "het", "een", "voor", "och", "att", "il",
-        "di", "che", "per", "não", "uma", "com",
-    ];
-    let foreign = words
-        .iter()
-        .filter(|w| FOREIGN.contains(&w.as_str()))
-        .count();
-    foreign * 5 < words.len()
 }
 
 #[cfg(test)]
