@@ -446,7 +446,7 @@ fn speed_outcome(what: &str) -> Option<String> {
 fn event_outcome(what: &str) -> Option<String> {
     lazy_regex!(
         event_re,
-        r"(?i)^(?P<event>crash(?:es)?|segfaults?|segmentation\s+fault|abort|overflow|hang|freeze|deadlock)\s+(?:when|while)\s+(?P<case>(?P<gerund>[a-z]+ing)\b.+)$"
+        r"(?i)^(?P<event>crash(?:es)?|segfaults?|segmentation\s+fault|abort|overflow|hang|freeze|deadlock)(?:\s+(?:bug|error|issue))?\s+(?:when|while)\s+(?P<case>(?P<gerund>[a-z]+ing)\b.+)$"
     );
     let c = event_re().captures(what.trim())?;
     words::base_of_gerund(&c["gerund"])?;

@@ -411,13 +411,21 @@ impl RewriteEngine for Rewriter {
             // it good: the honest next step is to ask.
             // The panel rejected such a title returned as a story: the next step is the team's
             // triage, a task, until the reporter says what they expected.
+            let steps = format!("Ask the reporter for the steps that raise “{first_line}”");
             let triage = report::too_little(first_line)
-                .map(|why| (why, format!("Ask the reporter what “{first_line}” should do")))
+                .map(|why| {
+                    let ask = if report::names_error(first_line) {
+                        steps.clone()
+                    } else {
+                        format!("Ask the reporter what “{first_line}” should do")
+                    };
+                    (why, ask)
+                })
                 .or_else(|| {
                     report::raw_error(first_line).then(|| {
                         (
                             "Only an error message: ask the reporter what they did and what they expected before refining it.",
-                            format!("Ask the reporter for the steps that raise “{first_line}”"),
+                            steps,
                         )
                     })
                 });

@@ -41,7 +41,7 @@ lazy_regex!(
 );
 lazy_regex!(
     build_failure_re,
-    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to)\s+(?:build|compile|link)|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?|does\s+not\s+name\s+a\s+type|was\s+not\s+declared\s+in\s+this\s+scope|error\s+C\d{4}|LNK\d{4})\b"
+    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to)\s+(?:build|compile|link)|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?|does\s+not\s+name\s+a\s+type|was\s+not\s+declared\s+in\s+this\s+scope|error\s+C\d{4}|LNK\d{4}|cross[-\s]?compil\w*\b[^.]*\bfail(?:s|ed|ing)?)\b"
 );
 lazy_regex!(
     source_file_re,
@@ -161,6 +161,14 @@ pub fn report(title: &str) -> Option<Report> {
         let what = c["what"].trim().trim_end_matches(['.', '?']);
         return Some(Report::HowTo(format!("Document how to {base} {what}")));
     }
+    // "Where are the build instructions for X?" → "Document the build instructions for X".
+    lazy_regex!(
+        where_re,
+        r"(?i)^where\s+(?:are|is|can\s+i\s+find|do\s+i\s+find)\s+(?P<what>[^?]+?)\s*\??\s*$"
+    );
+    if let Some(c) = where_re().captures(t) {
+        return Some(Report::HowTo(format!("Document {}", c["what"].trim())));
+    }
     // "Why is X not Y?" → "Document why X is not Y".
     lazy_regex!(
         why_is_re,
@@ -271,9 +279,21 @@ pub fn too_little(title: &str) -> Option<&'static str> {
         || ws
             .iter()
             .any(|w| FINITE.contains(&w.to_lowercase().as_str())));
-    (ws.len() <= 4 && verbless).then_some(
+    // A version ("tensorflow-aarch64==2.6.0 build") names what is asked for.
+    lazy_regex!(version_re, r"\d+\.\d+");
+    (ws.len() <= 4 && verbless && !version_re().is_match(t)).then_some(
         "Too little to tell what users should get; ask the reporter what they did and what they expected before refining it.",
     )
+}
+
+/// Whether a bare title names an error ("Invalid work group size"): the reporter is asked
+/// for the steps that raise it, not for what it should do.
+pub fn names_error(title: &str) -> bool {
+    lazy_regex!(
+        error_lead_re,
+        r"(?i)^(?:invalid|unknown|unexpected|unsupported|illegal|error|failed|failure|exception)\b"
+    );
+    error_lead_re().is_match(title.trim())
 }
 
 /// Whether a title is only a runtime's error message ("TypeError: Cannot convert 0.1 to
@@ -337,6 +357,16 @@ mod tests {
             ))
         );
         assert_eq!(
+            report("Where are the build instructions for opencv 4.6"),
+            Some(Report::HowTo(
+                "Document the build instructions for opencv 4.6".into()
+            ))
+        );
+        assert_eq!(
+            report("Cross compiling ARM64 in Windows x86_64 fails"),
+            Some(Report::OwnFailure { build: true })
+        );
+        assert_eq!(
             report("Choosing `patternSize` parameter in `findChessboardCorners`"),
             Some(Report::HowTo(
                 "Document how to choose `patternSize` parameter in `findChessboardCorners`".into()
@@ -361,6 +391,8 @@ mod tests {
         assert!(too_little("Option to prevent sleep").is_none());
         assert!(too_little("Debug stop button doesn't work after restarting session").is_none());
         assert!(too_little("SSH/DevContainer Port Forwarding broken").is_none());
+        assert!(too_little("RFE tensorflow-aarch64==2.6.0 build ?").is_none());
+        assert!(names_error("Invalid work group size"));
         assert!(too_little("Background theme").is_some());
     }
 

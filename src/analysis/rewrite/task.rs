@@ -140,6 +140,12 @@ pub fn as_fix(title: String) -> String {
         } else {
             part.to_string()
         };
+        // A linker's "…", referenced from: …" trails into the next log line.
+        let message = message
+            .split(", referenced from")
+            .next()
+            .unwrap_or(message)
+            .trim_end_matches([' ', ':', '.']);
         return format!("Fix the {part} error: {message}");
     }
     let mut ws = rest.split(' ');

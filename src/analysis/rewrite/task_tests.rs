@@ -55,6 +55,13 @@ fn questions_about_future_versions_are_decisions_and_pull_requests_are_work() {
         r#"Fix the release process error: "does not appear to be a git repository""#
     );
     assert_eq!(
+        as_fix(
+            r#"Undefined symbols for architecture arm64: "cv::DISOpticalFlow::create(int)", referenced from: ..."#
+                .into()
+        ),
+        r#"Fix the Undefined symbols for architecture arm64 error: "cv::DISOpticalFlow::create(int)""#
+    );
+    assert_eq!(
         as_fix("Abort when running tensorflow.python.ops.nn_ops.pool".into()),
         "Fix the abort when running tensorflow.python.ops.nn_ops.pool"
     );
