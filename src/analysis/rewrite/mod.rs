@@ -422,12 +422,10 @@ impl RewriteEngine for Rewriter {
                     (why, ask)
                 })
                 .or_else(|| {
-                    report::raw_error(first_line).then(|| {
-                        (
-                            "Only an error message: ask the reporter what they did and what they expected before refining it.",
-                            steps,
-                        )
-                    })
+                    report::raw_error(first_line).then_some((
+                        "Only an error message: ask the reporter what they did and what they expected before refining it.",
+                        steps,
+                    ))
                 });
             if !template {
                 if let Some((why, task)) = triage {
