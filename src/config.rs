@@ -69,6 +69,11 @@ pub mod defaults {
     pub const REWRITE_TIMEOUT_S: f64 = 120.0;
     /// Items per model batch in commands.
     pub const SCORE_BATCH_SIZE: usize = 64;
+    /// Cosine similarity at or above which two items are near-duplicates (calibrated with
+    /// `storylens eval-duplicates` on `training-data/duplicate-pairs.jsonl`).
+    pub const DUPLICATE_THRESHOLD: f32 = 0.86;
+    /// Items compared for near-duplicates in one backlog (each with every earlier one).
+    pub const DUPLICATE_LIMIT: usize = 20_000;
 }
 
 /// storylens: tells user stories from technical tasks in agile backlogs.
@@ -97,6 +102,8 @@ pub enum Command {
     Rewrite(RewriteArgs),
     /// Evaluate refinements against gold dispositions in a JSONL file.
     EvalRewrite(EvalRewriteArgs),
+    /// Calibrate the near-duplicate threshold on labelled pairs of items.
+    EvalDuplicates(EvalDuplicatesArgs),
     /// Train the refinement heads (disposition, category) on training-data/refine/.
     TrainRefine(TrainRefineArgs),
     /// Score whole backlog exports (Jira CSV, GitHub JSON, JSONL, CSV, text) into rows and a report.
@@ -221,7 +228,8 @@ pub struct ScoreArgs {
     /// Write one row per item here: CSV for `.csv`, else JSON lines [default: JSON lines on stdout].
     #[arg(long, env = "STORYLENS_OUT")]
     pub out: Option<PathBuf>,
-    /// Write a summary here: HTML for `.html`/`.htm`, else Markdown.
+    /// Write a summary here: HTML for `.html`/`.htm`, JSON for `.json` (the summary line of
+    /// `/v1/score`), else Markdown. Near-duplicate items are grouped in it.
     #[arg(long, env = "STORYLENS_REPORT")]
     pub report: Option<PathBuf>,
     /// Items per model batch.
@@ -230,6 +238,10 @@ pub struct ScoreArgs {
     /// Also refine every item labelled task (disposition and task title, or a grounded story).
     #[arg(long)]
     pub rewrite: bool,
+    /// Cosine similarity at or above which the report groups two items as near-duplicates
+    /// (1 or more: no grouping).
+    #[arg(long, env = "STORYLENS_DUPLICATE_THRESHOLD", default_value_t = defaults::DUPLICATE_THRESHOLD)]
+    pub duplicate_threshold: f32,
     /// Never show the progress bar (it shows only when stderr is a terminal anyway).
     #[arg(long)]
     pub quiet: bool,
@@ -493,6 +505,20 @@ pub struct EvalRewriteArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub tuning: RewriteTuning,
+}
+
+/// `storylens eval-duplicates`.
+#[derive(Debug, Args)]
+pub struct EvalDuplicatesArgs {
+    /// JSONL file of pairs: `a`, `b` (item texts) and `duplicate` (true/false).
+    #[arg(long, default_value = "training-data/duplicate-pairs.jsonl")]
+    pub data: PathBuf,
+    /// Print exactly one JSON object instead of a report.
+    #[arg(long)]
+    pub json: bool,
+    /// Write every pair with its `similarity` as JSON lines to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `storylens train-refine`.

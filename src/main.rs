@@ -22,6 +22,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(c) => cli::serve::run(&args.model, &c),
         Command::Rewrite(c) => cli::rewrite::run(&args.model, &c),
         Command::EvalRewrite(c) => cli::eval_rewrite::run(&args.model, &c),
+        Command::EvalDuplicates(c) => cli::eval_duplicates::run(&args.model, &c),
         Command::TrainRefine(c) => cli::train_refine::run(&args.model, &c),
         Command::Score(c) => cli::score::run(&args.model, &c),
         Command::Lint(c) => cli::lint::run(&args.model, &c),

@@ -190,6 +190,21 @@ impl Scorer {
         Ok(self.finish(items, prepared, slots, answers))
     }
 
+    /// Unit-length sentence embeddings of texts, for near-duplicate grouping, on the calling
+    /// thread (commands).
+    pub fn embed_blocking(&self, texts: &[String]) -> crate::Result<Vec<Vec<f32>>> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        self.model.embed_texts(&refs)
+    }
+
+    /// [`Scorer::embed_blocking`] from async code, on the blocking pool.
+    pub async fn embed(self: &Arc<Self>, texts: Vec<String>) -> crate::Result<Vec<Vec<f32>>> {
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || this.embed_blocking(&texts))
+            .await
+            .map_err(|e| crate::Error::Internal(format!("embedding task: {e}")))?
+    }
+
     /// Texts, cache lookups and tokenizing: CPU work, off the async runtime.
     fn prepare(&self, items: &[Item]) -> Vec<Prepared> {
         items

@@ -15,6 +15,13 @@ mod app;
 use app::{app, parts, post, send, until, Setup};
 use storylens::model::fake::Gate;
 
+fn post_report(body: Value) -> Request<Body> {
+    Request::post("/v1/report")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
 fn post_rewrite(body: impl Into<Body>) -> Request<Body> {
     Request::post("/v1/rewrite")
         .header(header::CONTENT_TYPE, "application/json")
@@ -182,6 +189,89 @@ async fn score_streams_one_answer_per_line_then_the_summary() {
     assert_eq!(
         send(&app, wrong).await.0,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+}
+
+#[tokio::test]
+async fn score_groups_near_duplicates_and_the_report_renders_its_summary() {
+    let app = app(Setup::default());
+    let body = [
+        "Let users export the monthly report",
+        "Import the monthly sales report",
+        "let users EXPORT the monthly report!",
+        "Export the monthly sales report",
+        "Refactor the billing module",
+    ]
+    .iter()
+    .map(|t| format!("{}\n", json!({ "title": t })))
+    .collect::<String>();
+    // The fake's bag of words puts "import" and "export" of the same report at 0.8, above
+    // this threshold: only the sibling rule keeps them apart.
+    let req = Request::post("/v1/score?detail=true&duplicates=true&threshold=0.75")
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let lines: Vec<Value> = std::str::from_utf8(&bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    // With detail, each row carries what /v1/classify answers for the item.
+    assert_eq!(lines[4]["result"]["label"], "task");
+    assert!(lines[4]["result"]["findings"].is_array());
+    let summary = lines[5]["summary"].clone();
+    let groups = summary["duplicates"].as_array().unwrap();
+    let grouped: Vec<Vec<u64>> = groups
+        .iter()
+        .map(|g| {
+            g["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["line"].as_u64().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(grouped, vec![vec![1, 3]], "{summary}");
+
+    // The page's export: the server renders the summary it sent, as the command would.
+    let (status, headers, html) = send(&app, post_report(json!({ "summary": summary }))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = html.as_str().unwrap().to_string();
+    assert!(
+        html.contains("<h2>Near-duplicates</h2>") && html.contains("5</span> items scored"),
+        "{html}"
+    );
+    let (status, headers, md) = send(
+        &app,
+        post_report(json!({ "summary": summary, "format": "markdown", "title": "Sprint 12" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    assert!(md.as_str().unwrap().starts_with("# Sprint 12"));
+    let (status, _, err) = send(&app, post_report(json!({ "summary": 3 }))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let bad = Request::post("/v1/score?duplicates=true&threshold=2")
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from("{\"title\": \"x y z\"}\n"))
+        .unwrap();
+    let (status, _, err) = send(&app, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(
+        err["error"].as_str().unwrap().contains("threshold"),
+        "{err}"
     );
 }
 

@@ -182,3 +182,65 @@ fn score_refuses_to_write_over_its_input() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_report_groups_near_duplicates_but_not_siblings() {
+    let dir = tempdir("dups");
+    let items = [
+        "Let shoppers save products to a wishlist",
+        "Import customer records from a CSV file",
+        "Allow shoppers to save products to their wish list",
+        "Export customer records to a CSV file",
+        "Upgrade the logging library to version 2",
+    ];
+    let jsonl: String = items
+        .iter()
+        .map(|t| format!("{}\n", serde_json::json!({ "title": t })))
+        .collect();
+    let input = write(&dir, "dups.jsonl", jsonl.as_bytes());
+    for (name, check) in [
+        ("report.json", "json"),
+        ("report.html", "<h2>Near-duplicates</h2>"),
+        ("report.md", "## Near-duplicates"),
+    ] {
+        let report = dir.join(name);
+        let res = Command::new(env!("CARGO_BIN_EXE_storylens"))
+            .args(["score", input.to_str().unwrap(), "--quiet", "--report"])
+            .arg(&report)
+            .arg("--out")
+            .arg(dir.join("rows.jsonl"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("STORYLENS_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        let text = std::fs::read_to_string(&report).unwrap();
+        if check != "json" {
+            assert!(text.contains(check), "{name}: {text}");
+            continue;
+        }
+        let summary: Value = serde_json::from_str(&text).unwrap();
+        let groups = summary["duplicates"].as_array().unwrap();
+        let lines: Vec<Vec<u64>> = groups
+            .iter()
+            .map(|g| {
+                g["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["line"].as_u64().unwrap())
+                    .collect()
+            })
+            .collect();
+        // The wishlist items are one request; import and export of the same records are two.
+        assert_eq!(lines, vec![vec![1, 3]], "{summary}");
+        let sim = groups[0]["similarity"].as_f64().unwrap();
+        assert!((0.86..=1.0).contains(&sim), "{sim}");
+        assert_eq!(summary["rows"], 5);
+        assert_eq!(summary["worst"].as_array().unwrap().len(), 5);
+    }
+}

@@ -6,7 +6,7 @@ use super::{Analysis, Finding, StoryParts};
 use crate::model::{Label, Scores};
 
 /// The result for one item.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClassifyResult {
     /// The item's id, when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! Whole backlogs: reading exports (Jira CSV, GitHub issues JSON, JSONL, any CSV, plain text) as a
 //! stream of items with their line numbers, scoring them in order, and summarising the result.
 
+pub mod duplicates;
 pub mod lines;
 pub mod read;
 pub mod report;

@@ -1,9 +1,11 @@
 //! The summary of a scored backlog, accumulated row by row in bounded memory, and written as
 //! Markdown or as one self-contained HTML page (inline SVG chart, no network needed).
 
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::duplicates::DuplicateGroup;
 
 use crate::model::Label;
 
@@ -32,6 +34,9 @@ pub struct ScoredRow {
     /// A drafted story, with `--rewrite`, for rows labelled task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewrite: Option<String>,
+    /// The item's full classification, when `/v1/score?detail=true` asks for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<crate::analysis::ClassifyResult>,
 }
 
 impl ScoredRow {
@@ -65,6 +70,7 @@ impl ScoredRow {
                 .is_some_and(|t| t != label),
             tracker_type,
             rewrite: None,
+            result: None,
         }
     }
 }
@@ -72,19 +78,33 @@ impl ScoredRow {
 /// Items listed under "fix first".
 const WORST: usize = 20;
 
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Ranked {
-    // Lower quality first, then higher confidence in a task label, then earlier rows.
-    quality: u8,
-    confidence_milli: std::cmp::Reverse<u32>,
-    line: usize,
-    file: String,
-    title: String,
-    codes: String,
+/// An item listed under "fix first".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Worst {
+    pub quality: u8,
+    pub confidence: f32,
+    #[serde(default)]
+    pub file: String,
+    pub line: usize,
+    pub title: String,
+    /// Finding codes, comma-separated.
+    pub codes: String,
 }
 
-/// Counts and the worst items, updated row by row.
-#[derive(Debug, Default, Serialize)]
+impl Worst {
+    /// Lower quality first, then higher confidence in the label, then earlier rows.
+    fn rank(&self, other: &Self) -> std::cmp::Ordering {
+        self.quality
+            .cmp(&other.quality)
+            .then(other.confidence.total_cmp(&self.confidence))
+            .then_with(|| self.file.cmp(&other.file))
+            .then(self.line.cmp(&other.line))
+    }
+}
+
+/// Counts, the worst items and the near-duplicates of a scored backlog, updated row by row:
+/// one source for the report files, the last line of `/v1/score` and the page's summary.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Summary {
     pub rows: usize,
     pub errors: usize,
@@ -93,10 +113,14 @@ pub struct Summary {
     /// Story-shaped rows the model or the rules call tasks.
     pub disguised: usize,
     pub type_mismatches: usize,
-    pub findings: BTreeMap<&'static str, usize>,
+    pub findings: BTreeMap<String, usize>,
     pub quality_sum: u64,
-    #[serde(skip)]
-    worst: BinaryHeap<Ranked>,
+    /// The items to fix first, worst first.
+    #[serde(default)]
+    pub worst: Vec<Worst>,
+    /// Groups of items that say the same thing, when they were looked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Vec<DuplicateGroup>>,
 }
 
 impl Summary {
@@ -116,20 +140,23 @@ impl Summary {
             self.type_mismatches += 1;
         }
         for c in &row.findings {
-            *self.findings.entry(c).or_default() += 1;
+            *self.findings.entry(c.to_string()).or_default() += 1;
         }
         self.quality_sum += row.quality as u64;
-        self.worst.push(Ranked {
+        let w = Worst {
             quality: row.quality,
-            confidence_milli: std::cmp::Reverse((row.confidence * 1000.0) as u32),
-            line: row.line,
+            confidence: row.confidence,
             file: row.file.clone().unwrap_or_default(),
+            line: row.line,
             title: row.title.chars().take(140).collect(),
             codes: row.findings.join(", "),
-        });
-        // A max-heap on (quality, …): popping drops the best of the kept rows.
-        if self.worst.len() > WORST {
-            self.worst.pop();
+        };
+        let at = self
+            .worst
+            .partition_point(|x| x.rank(&w) != std::cmp::Ordering::Greater);
+        if at < WORST {
+            self.worst.insert(at, w);
+            self.worst.truncate(WORST);
         }
     }
 
@@ -138,10 +165,8 @@ impl Summary {
         self.errors += 1;
     }
 
-    fn worst_sorted(&self) -> Vec<&Ranked> {
-        let mut v: Vec<&Ranked> = self.worst.iter().collect();
-        v.sort();
-        v
+    fn worst_sorted(&self) -> &[Worst] {
+        &self.worst
     }
 
     fn pct(&self, n: usize) -> f64 {
@@ -191,6 +216,20 @@ impl Summary {
                 w.codes
             );
         }
+        if let Some(groups) = &self.duplicates {
+            s += &format!("\n## Near-duplicates\n\n{} groups of items that say the same thing.\n\n| similarity | where | item |\n|---|---|---|\n", groups.len());
+            for g in groups {
+                for m in &g.items {
+                    s += &format!(
+                        "| {:.2} | {}:{} | {} |\n",
+                        g.similarity,
+                        m.file.as_deref().unwrap_or(""),
+                        m.line,
+                        m.title.replace('|', "\\|")
+                    );
+                }
+            }
+        }
         s
     }
 
@@ -239,6 +278,27 @@ impl Summary {
                 esc(&w.codes)
             );
         }
+        let dups = match &self.duplicates {
+            Some(groups) => {
+                let mut t = format!(
+                    "<h2>Near-duplicates</h2><p>{} groups of items that say the same thing.</p><table><tr><th>similarity</th><th>where</th><th>item</th></tr>",
+                    groups.len()
+                );
+                for g in groups {
+                    for m in &g.items {
+                        t += &format!(
+                            "<tr><td>{:.2}</td><td>{}:{}</td><td>{}</td></tr>",
+                            g.similarity,
+                            esc(m.file.as_deref().unwrap_or("")),
+                            m.line,
+                            esc(&m.title)
+                        );
+                    }
+                }
+                t + "</table>"
+            }
+            None => String::new(),
+        };
         format!(
             "<!doctype html><html><head><meta charset='utf-8'><title>{t}</title><style>\
 body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}}\
@@ -247,7 +307,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 <p><span class='big'>{rows_n}</span> items scored, {errors} rows could not be read; mean quality {q:.0}/100.</p>\
 <p><span class='big'>{sp:.1}%</span> user stories, <span class='big'>{tp:.1}%</span> technical tasks, \
 <span class='big'>{dp:.1}%</span> tasks in disguise, {mm} tracker types disagree with the model.</p>\
-<h2>Counts and findings</h2>{svg}<h2>Fix first</h2><table><tr><th>quality</th><th>where</th><th>item</th><th>findings</th></tr>{rows}</table>\
+<h2>Counts and findings</h2>{svg}<h2>Fix first</h2><table><tr><th>quality</th><th>where</th><th>item</th><th>findings</th></tr>{rows}</table>{dups}\
 </body></html>\n",
             t = esc(title),
             rows_n = self.rows,

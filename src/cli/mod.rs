@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod classify;
 pub mod eval;
+pub mod eval_duplicates;
 pub mod eval_rewrite;
 pub mod feedback;
 pub mod lint;

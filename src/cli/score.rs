@@ -13,6 +13,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use storylens::analysis::rewrite::{Disposition, RewriteEngine, Rewriter};
 use storylens::analysis::Item;
+use storylens::backlog::duplicates::{
+    compared_text, Compared, DuplicateFinder, DuplicateGroup, Member,
+};
 use storylens::backlog::read::{self, ReadOptions};
 use storylens::backlog::report::{ScoredRow, Summary};
 use storylens::backlog::{Record, RowError};
@@ -132,6 +135,18 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     );
     let mut sink = Sink::open(args.out.as_deref())?;
     let mut summary = Summary::default();
+    // Near-duplicates are a report's section; without a report nobody reads them. Each file
+    // is its own backlog: items of two products are never merged.
+    let grouping = args.report.is_some() && args.duplicate_threshold < 1.0;
+    let new_finder = || {
+        DuplicateFinder::new(
+            args.duplicate_threshold,
+            storylens::config::defaults::DUPLICATE_LIMIT,
+        )
+    };
+    let mut groups = Vec::new();
+    let mut skipped = 0;
+    let mut finder = None;
     let started = Instant::now();
     let total_bytes: u64 = args
         .files
@@ -147,6 +162,10 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     let mut interrupted = None;
     'files: for path in &args.files {
         let name = path.display().to_string();
+        if let Some(f) = finder.take() {
+            collect(f, &mut groups, &mut skipped);
+        }
+        finder = grouping.then(new_finder);
         let source = Box::new(bar.wrap_read(std::fs::File::open(path)?));
         let (format, rows) = read::read_from(path, source, &opts)?;
         tracing::info!(file = %name, ?format, "scoring");
@@ -182,7 +201,7 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
                 rewriter: rewriter.as_ref(),
                 file: &name,
             };
-            for row in score(&ctx, records, &mut summary)? {
+            for row in score(&ctx, records, &mut summary, finder.as_mut())? {
                 sink.write(&row)?;
                 summary.add(&row);
             }
@@ -201,6 +220,19 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     }
     sink.flush()?;
     bar.finish_and_clear();
+    if let Some(f) = finder.take() {
+        collect(f, &mut groups, &mut skipped);
+    }
+    if grouping {
+        if skipped > 0 {
+            eprintln!(
+                "storylens score: {skipped} items past the first {} of a file were not compared for near-duplicates",
+                storylens::config::defaults::DUPLICATE_LIMIT
+            );
+        }
+        groups.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        summary.duplicates = Some(groups);
+    }
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "storylens score: {} items ({} stories, {} tasks, {} disguised), {} unreadable rows, {:.1} s, {:.0} items/s",
@@ -213,14 +245,15 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
         summary.rows as f64 / secs.max(1e-9)
     );
     if let Some(path) = &args.report {
-        let html = path
+        let ext = path
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         let title = "storylens backlog report";
-        let text = if html {
-            summary.html(title)
-        } else {
-            summary.markdown(title)
+        let text = match ext.as_str() {
+            "html" | "htm" => summary.html(title),
+            "json" => serde_json::to_string_pretty(&summary)? + "\n",
+            _ => summary.markdown(title),
         };
         std::fs::write(path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
@@ -236,6 +269,12 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Keeps a finished file's near-duplicate groups.
+fn collect(f: DuplicateFinder, groups: &mut Vec<DuplicateGroup>, skipped: &mut usize) {
+    *skipped += f.skipped();
+    groups.extend(f.groups());
 }
 
 fn progress_bar(total_bytes: u64, quiet: bool) -> ProgressBar {
@@ -262,9 +301,36 @@ fn score(
     ctx: &Ctx<'_>,
     records: Vec<Record>,
     summary: &mut Summary,
+    finder: Option<&mut DuplicateFinder>,
 ) -> anyhow::Result<Vec<ScoredRow>> {
     let items: Vec<Item> = records.iter().map(|r| r.item.clone()).collect();
     let scoring = ctx.scorer.score_blocking(&items)?;
+    if let Some(finder) = finder {
+        let scored: Vec<(usize, Compared)> = scoring
+            .results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|s| (i, s)))
+            .map(|(i, s)| {
+                let read = ctx.scorer.text(&items[i]);
+                (
+                    i,
+                    compared_text(&items[i].title, s.analysis.parts.as_ref(), read),
+                )
+            })
+            .collect();
+        let texts: Vec<String> = scored.iter().map(|(_, c)| c.text.clone()).collect();
+        let vectors = ctx.scorer.embed_blocking(&texts)?;
+        for ((i, text), v) in scored.iter().zip(&vectors) {
+            let member = Member {
+                file: Some(ctx.file.to_string()),
+                line: records[*i].line,
+                title: items[*i].title.clone(),
+                similarity: None,
+            };
+            finder.add(member, text, v);
+        }
+    }
     let mut out = Vec::with_capacity(records.len());
     for (rec, outcome) in records.into_iter().zip(scoring.results) {
         let scored = match outcome {

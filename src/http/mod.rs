@@ -7,6 +7,7 @@ pub mod jira_hook;
 pub mod listen;
 pub mod openapi;
 pub mod page;
+pub mod report;
 pub mod rewrite;
 pub mod router;
 pub mod score;

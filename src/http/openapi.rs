@@ -9,7 +9,7 @@ use super::{error, handlers, types};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "storylens", description = "Tells user stories from technical tasks in agile backlogs."),
-    paths(handlers::classify, super::rewrite::rewrite, super::score::score, super::feedback::post, super::feedback::stats, super::webhooks::github, super::jira_hook::jira, handlers::health, handlers::info, handlers::metrics),
+    paths(handlers::classify, super::rewrite::rewrite, super::score::score, super::report::report, super::feedback::post, super::feedback::stats, super::webhooks::github, super::jira_hook::jira, handlers::health, handlers::info, handlers::metrics),
     components(schemas(
         types::ClassifyRequest, types::ItemInput, types::GitHubIssue, types::JiraIssue,
         types::JiraFields, types::OwnItem, types::JiraText, types::AtlassianDocument,
@@ -22,6 +22,9 @@ use super::{error, handlers, types};
         crate::analysis::Item, crate::analysis::ClassifyResult, crate::analysis::Finding, crate::analysis::Code,
         crate::analysis::Severity, crate::analysis::Span, crate::analysis::StoryParts,
         crate::model::Label, crate::model::Scores, crate::model::ModelInfo,
+        super::report::ReportRequest, super::report::ReportFormat,
+        crate::backlog::report::Summary, crate::backlog::report::Worst,
+        crate::backlog::duplicates::DuplicateGroup, crate::backlog::duplicates::Member,
         crate::store::Feedback, crate::store::Verdict, crate::store::FeedbackStats, crate::store::Acceptance,
     )),
     modifiers(&BearerAuth)

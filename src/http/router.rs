@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/classify", post(handlers::classify))
         .route("/v1/rewrite", post(super::rewrite::rewrite))
         .route("/v1/score", post(super::score::score))
+        .route("/v1/report", post(super::report::report))
         .route("/v1/feedback", post(super::feedback::post))
         .route("/v1/feedback/stats", get(super::feedback::stats))
         .route_layer(middleware::from_fn_with_state(

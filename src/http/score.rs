@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::analysis::Item;
+use crate::backlog::duplicates::{compared_text, Compared, DuplicateFinder, Member};
 use crate::backlog::read::object_record;
 use crate::backlog::report::{ScoredRow, Summary};
 use crate::service::Admission;
@@ -24,10 +25,26 @@ use crate::service::Admission;
 /// Items per model submission.
 const BATCH: usize = 64;
 
+/// What a `/v1/score` stream adds to its rows and summary.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScoreOptions {
+    /// Add each item's full classification (findings with spans, messages and fixes, as
+    /// `/v1/classify` answers) to its row as `result`.
+    #[serde(default)]
+    pub detail: bool,
+    /// Group near-duplicate items in the summary (`duplicates`).
+    #[serde(default)]
+    pub duplicates: bool,
+    /// Cosine similarity at or above which two items are near-duplicates.
+    pub threshold: Option<f32>,
+}
+
 /// Score a backlog streamed as NDJSON.
 #[utoipa::path(
     post,
     path = "/v1/score",
+    params(ScoreOptions),
     request_body(content = String, content_type = "application/x-ndjson", description = "One item per line, any shape `/v1/classify` takes"),
     responses(
         (status = 200, description = "NDJSON: one result (or `{line, error}`) per input line in order, then `{\"summary\": …}`", content_type = "application/x-ndjson"),
@@ -39,6 +56,7 @@ const BATCH: usize = 64;
 )]
 pub async fn score(
     State(state): State<AppState>,
+    Query(options): Query<ScoreOptions>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -50,11 +68,32 @@ pub async fn score(
             "application/json-lines",
         ],
     )?;
+    if let Some(t) = options.threshold {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(crate::Error::InvalidInput(format!(
+                "threshold must be between 0 and 1, got {t}"
+            ))
+            .into());
+        }
+    }
     if !state.is_ready() {
         return Err(ApiError::NotReady);
     }
     let (tx, rx) = mpsc::channel::<Bytes>(8);
-    tokio::spawn(run(state, body, tx));
+    let stream = Stream {
+        detail: options.detail,
+        finder: options.duplicates.then(|| {
+            DuplicateFinder::new(
+                options
+                    .threshold
+                    .unwrap_or(crate::config::defaults::DUPLICATE_THRESHOLD),
+                crate::config::defaults::DUPLICATE_LIMIT,
+            )
+        }),
+        summary: Summary::default(),
+        tx,
+    };
+    tokio::spawn(run(state, body, stream));
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     });
@@ -72,9 +111,23 @@ fn line(v: &impl serde::Serialize) -> Bytes {
     Bytes::from(s)
 }
 
-async fn run(state: AppState, body: Body, tx: mpsc::Sender<Bytes>) {
+/// One answer stream: where its lines go and what it accumulates.
+struct Stream {
+    detail: bool,
+    finder: Option<DuplicateFinder>,
+    summary: Summary,
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl Stream {
+    /// Sends a line; false when the client has gone.
+    async fn send(&self, b: Bytes) -> bool {
+        self.tx.send(b).await.is_ok()
+    }
+}
+
+async fn run(state: AppState, body: Body, mut out: Stream) {
     let limit = state.limits.max_body_bytes;
-    let mut summary = Summary::default();
     let mut pending: Vec<(usize, Item, Option<String>)> = Vec::with_capacity(BATCH);
     let mut buf: Vec<u8> = Vec::new();
     let mut line_no = 0usize;
@@ -84,11 +137,10 @@ async fn run(state: AppState, body: Body, tx: mpsc::Sender<Bytes>) {
         match stream.next().await {
             Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
             Some(Err(e)) => {
-                let _ = tx
-                    .send(line(
-                        &serde_json::json!({"error": format!("reading the body failed: {e}")}),
-                    ))
-                    .await;
+                out.send(line(
+                    &serde_json::json!({"error": format!("reading the body failed: {e}")}),
+                ))
+                .await;
                 return;
             }
             None => {
@@ -113,35 +165,33 @@ async fn run(state: AppState, body: Body, tx: mpsc::Sender<Bytes>) {
                 Ok((item, kind)) => pending.push((line_no, item, kind)),
                 Err(error) => {
                     // Earlier lines go first: results stay in input order.
-                    if !flush(&state, &mut pending, &mut summary, &tx).await {
+                    if !flush(&state, &mut pending, &mut out).await {
                         return;
                     }
-                    summary.add_error();
-                    if tx
-                        .send(line(&serde_json::json!({"line": line_no, "error": error})))
-                        .await
-                        .is_err()
-                    {
+                    out.summary.add_error();
+                    let answer = line(&serde_json::json!({"line": line_no, "error": error}));
+                    if !out.send(answer).await {
                         return;
                     }
                 }
             }
-            if pending.len() >= BATCH && !flush(&state, &mut pending, &mut summary, &tx).await {
+            if pending.len() >= BATCH && !flush(&state, &mut pending, &mut out).await {
                 return;
             }
         }
         if buf.len() > limit {
-            let _ = flush(&state, &mut pending, &mut summary, &tx).await;
-            let _ = tx
-                .send(line(&serde_json::json!({"line": line_no + 1, "error": format!("line longer than {limit} bytes; reading stopped")})))
+            let _ = flush(&state, &mut pending, &mut out).await;
+            out.send(line(&serde_json::json!({"line": line_no + 1, "error": format!("line longer than {limit} bytes; reading stopped")})))
                 .await;
             return;
         }
     }
-    if flush(&state, &mut pending, &mut summary, &tx).await {
-        let _ = tx
-            .send(line(&serde_json::json!({"summary": summary})))
-            .await;
+    if flush(&state, &mut pending, &mut out).await {
+        if let Some(f) = &out.finder {
+            out.summary.duplicates = Some(f.groups());
+        }
+        let last = line(&serde_json::json!({"summary": out.summary}));
+        out.send(last).await;
     }
 }
 
@@ -149,8 +199,7 @@ async fn run(state: AppState, body: Body, tx: mpsc::Sender<Bytes>) {
 async fn flush(
     state: &AppState,
     pending: &mut Vec<(usize, Item, Option<String>)>,
-    summary: &mut Summary,
-    tx: &mpsc::Sender<Bytes>,
+    out: &mut Stream,
 ) -> bool {
     if pending.is_empty() {
         return true;
@@ -169,7 +218,7 @@ async fn flush(
     // the client has gone.
     let scoring = tokio::select! {
         s = scorer.score(items, Admission::Wait, state.limits.request_timeout) => s,
-        _ = tx.closed() => return false,
+        _ = out.tx.closed() => return false,
     };
     let results: Vec<Result<_, String>> = match scoring {
         Ok(s) => s
@@ -184,21 +233,67 @@ async fn flush(
             batch.iter().map(|_| Err(message.clone())).collect()
         }
     };
+    if out.finder.is_some() && !group(&scorer, &batch, &results, out).await {
+        return false;
+    }
     for ((line_no, item, kind), outcome) in batch.into_iter().zip(results) {
-        let out = match outcome {
+        let answer = match outcome {
             Ok(scored) => {
-                let row = ScoredRow::new(None, line_no, &item, kind, &scored);
-                summary.add(&row);
+                let mut row = ScoredRow::new(None, line_no, &item, kind, &scored);
+                out.summary.add(&row);
+                if out.detail {
+                    row.result = Some(scored.result(item.id.clone()));
+                }
                 line(&row)
             }
             Err(error) => {
-                summary.add_error();
+                out.summary.add_error();
                 line(&serde_json::json!({"line": line_no, "error": error}))
             }
         };
-        if tx.send(out).await.is_err() {
+        if !out.send(answer).await {
             return false;
         }
+    }
+    true
+}
+
+/// Adds the scored items of a batch to the near-duplicate finder; false when the client has
+/// gone. An embedding failure leaves the batch out of the grouping, logged, and the rows stand.
+async fn group(
+    scorer: &Arc<crate::service::Scorer>,
+    batch: &[(usize, Item, Option<String>)],
+    results: &[Result<crate::service::Scored, String>],
+    out: &mut Stream,
+) -> bool {
+    let scored: Vec<(usize, &Item, Compared)> = batch
+        .iter()
+        .zip(results)
+        .filter_map(|((line_no, item, _), r)| {
+            let s = r.as_ref().ok()?;
+            let text = compared_text(&item.title, s.analysis.parts.as_ref(), scorer.text(item));
+            Some((*line_no, item, text))
+        })
+        .collect();
+    let texts: Vec<String> = scored.iter().map(|(_, _, c)| c.text.clone()).collect();
+    let vectors = tokio::select! {
+        v = scorer.embed(texts) => v,
+        _ = out.tx.closed() => return false,
+    };
+    match vectors {
+        Ok(vectors) => {
+            let finder = out.finder.as_mut().expect("grouping was asked for");
+            for ((line_no, item, text), v) in scored.into_iter().zip(&vectors) {
+                let member = Member {
+                    file: None,
+                    line: line_no,
+                    title: item.title.clone(),
+                    similarity: None,
+                };
+                finder.add(member, &text, v);
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "embedding for near-duplicates failed"),
     }
     true
 }

@@ -53,10 +53,17 @@ enum Network {
     Int8(QuantEncoder, rayon::ThreadPool),
 }
 
+/// The untuned base encoder, for sentence similarity.
+enum Similarity {
+    F32(Encoder),
+    Int8(QuantEncoder),
+}
+
 /// The MiniLM story/task classifier.
 pub struct Classifier {
     tokenizer: TextTokenizer,
     network: Network,
+    similarity: Similarity,
     head: Head,
     device: Device,
     info: ModelInfo,
@@ -103,22 +110,30 @@ impl Classifier {
         }
         let mut tensors = loader::load_base_tensors(&files.weights, &opts.device)?;
         // Tuned layers in the artifact replace the base ones of the same name.
+        // The base encoder as published embeds sentences for similarity (it was trained for
+        // that; the tuned layers were not): measured on written pairs, AUC 0.88 against 0.68.
+        let base = tensors.clone();
         for (name, t) in &artifacts.tensors {
             tensors.insert(name.clone(), t.clone());
         }
-        let network = match precision {
+        let (network, similarity) = match precision {
             Precision::Int8 => {
                 let encoder = QuantEncoder::from_tensors(&tensors, &cfg, Kernel::detect())?;
+                let similarity = QuantEncoder::from_tensors(&base, &cfg, Kernel::detect())?;
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .thread_name(|i| format!("int8-{i}"))
                     .build()
                     .map_err(|e| Error::Internal(format!("model threads: {e}")))?;
-                Network::Int8(encoder, pool)
+                (Network::Int8(encoder, pool), Similarity::Int8(similarity))
             }
             _ => {
                 let vb = VarBuilder::from_tensors(tensors, DTYPE, &opts.device);
-                Network::F32(Encoder::load(vb, &cfg)?)
+                let base = VarBuilder::from_tensors(base, DTYPE, &opts.device);
+                (
+                    Network::F32(Encoder::load(vb, &cfg)?),
+                    Similarity::F32(Encoder::load(base, &cfg)?),
+                )
             }
         };
         let head = Head::from_artifacts(&artifacts)?;
@@ -132,6 +147,7 @@ impl Classifier {
         Ok(Self {
             tokenizer,
             network,
+            similarity,
             head,
             device: opts.device.clone(),
             info,
@@ -172,6 +188,45 @@ impl Model for Classifier {
 
     fn tokenize(&self, text: &str) -> Result<Encoded> {
         self.tokenizer.encode(text)
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let encoded = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t))
+            .collect::<Result<Vec<_>>>()?;
+        // Batches of similar length pad least; on int8 they run on the model's threads.
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].len());
+        let chunks: Vec<&[usize]> = order.chunks(super::CLASSIFY_BATCH).collect();
+        let one = |chunk: &[usize]| -> Result<Vec<Vec<f32>>> {
+            let ids: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].ids.as_slice()).collect();
+            Ok(match &self.similarity {
+                Similarity::F32(encoder) => {
+                    let b = Batch::packed(&ids, &self.device)?;
+                    mean_pool(&encoder.forward(&b)?, &b)?.to_vec2()?
+                }
+                Similarity::Int8(encoder) => {
+                    let pooled = encoder.pooled(&ids)?;
+                    let h = pooled.len() / ids.len().max(1);
+                    pooled.chunks(h.max(1)).map(<[f32]>::to_vec).collect()
+                }
+            })
+        };
+        let rows: Vec<Result<Vec<Vec<f32>>>> = match &self.network {
+            Network::Int8(_, pool) => pool.install(|| {
+                use rayon::prelude::*;
+                chunks.par_iter().map(|c| one(c)).collect()
+            }),
+            Network::F32(_) => chunks.iter().map(|c| one(c)).collect(),
+        };
+        let mut out = vec![Vec::new(); encoded.len()];
+        for (chunk, rows) in chunks.iter().zip(rows) {
+            for (&i, v) in chunk.iter().zip(rows?) {
+                out[i] = super::unit(v);
+            }
+        }
+        Ok(out)
     }
 
     fn predict(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {

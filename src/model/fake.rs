@@ -121,6 +121,30 @@ impl Model for FakeModel {
         Ok(Encoded { ids, truncated })
     }
 
+    /// A bag of lower-cased words hashed into 64 buckets: items with the same words point the
+    /// same way, which is all the layers above need to test grouping.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let mut v = vec![0f32; 64];
+                for w in t.split_whitespace() {
+                    let w = w
+                        .trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase();
+                    if w.is_empty() {
+                        continue;
+                    }
+                    let h = w
+                        .bytes()
+                        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+                    v[h as usize % 64] += 1.0;
+                }
+                super::unit(v)
+            })
+            .collect())
+    }
+
     fn predict(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {
         if let Some(gate) = &self.gate {
             gate.pass();

@@ -160,6 +160,10 @@ pub trait Model: Send + Sync + 'static {
     /// Scores a batch of tokenized items, in order. Heavy: call it off the async runtime.
     fn predict(&self, batch: &[&Encoded]) -> crate::Result<Vec<Scores>>;
 
+    /// Unit-length sentence embeddings of texts, in input order, for grouping items that say
+    /// the same thing. Heavy: call it off the async runtime.
+    fn embed_texts(&self, texts: &[&str]) -> crate::Result<Vec<Vec<f32>>>;
+
     /// Tokenizes and scores texts in one go, in batches of similar length; the convenient path
     /// for commands and tests. Results come back in input order.
     fn classify(&self, texts: &[&str]) -> crate::Result<Vec<(Scores, bool)>> {
@@ -185,3 +189,12 @@ pub trait Model: Send + Sync + 'static {
 
 /// Items per model batch in [`Model::classify`].
 pub const CLASSIFY_BATCH: usize = 32;
+
+/// Scales `v` to unit length (a zero vector stays zero).
+pub fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}

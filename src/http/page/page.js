@@ -1,11 +1,12 @@
-// storylens page: parses what the user gives, sends it to /v1/classify in batches (spans of
-// findings come back with each item), refines on demand through /v1/rewrite and records
-// verdicts with /v1/feedback. No framework, no build step.
+// storylens page: parses what the user gives, streams it through /v1/score (rows come back as
+// they are scored, with the findings' spans; the summary, near-duplicates included, comes last
+// from the same code as `storylens score --report`), refines on demand through /v1/rewrite,
+// records verdicts with /v1/feedback and exports the report through /v1/report.
+// No framework, no build step.
 "use strict";
 
-const BATCH = 64;
 const $ = (id) => document.getElementById(id);
-const state = { rows: [], shown: 0, controller: null };
+const state = { rows: [], shown: 0, controller: null, summary: null };
 
 function headers() {
   const h = { "content-type": "application/json" };
@@ -92,15 +93,30 @@ async function post(path, body, signal) {
   }
 }
 
-/** Classifies one batch; a batch refused for one bad item is retried item by item. */
-async function classify(batch, signal) {
-  const good = batch.filter((b) => b.item);
-  try {
-    const res = await post("/v1/classify", { items: good.map((b) => b.item) }, signal);
-    good.forEach((b, i) => { b.result = res.results[i]; });
-  } catch (e) {
-    if (e.status !== 422 || good.length === 1) { good.forEach((b) => { b.error = e.message; }); if (e.status !== 422) throw e; return; }
-    for (const b of good) await classify([b], signal);
+/** Streams the items through /v1/score: `onLine` gets each answered line as it arrives.
+ * A busy or loading server is waited for visibly, before any line is sent. */
+async function scoreStream(items, signal, onLine) {
+  const body = new Blob(items.map((i) => JSON.stringify(i) + "\n"), { type: "application/x-ndjson" });
+  let resp;
+  for (;;) {
+    const h = headers(); h["content-type"] = "application/x-ndjson";
+    resp = await fetch("/v1/score?detail=true&duplicates=true", { method: "POST", headers: h, body, signal });
+    if (resp.status !== 429 && resp.status !== 503) break;
+    const wait = Math.max(1, parseInt(resp.headers.get("retry-after") || "1", 10));
+    for (let s = wait; s > 0; s--) { status(`The server is busy; retrying in ${s} s…`); await sleep(1000); }
+  }
+  if (resp.status === 401) throw new Error("The API key is missing, wrong or expired: enter a valid key above.");
+  if (!resp.ok) { const json = await resp.json().catch(() => ({})); throw new Error(json.error || resp.statusText); }
+  const reader = resp.body.getReader(); const dec = new TextDecoder(); let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buf += dec.decode(value, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).trim(); buf = buf.slice(nl + 1);
+      if (line) onLine(JSON.parse(line));
+    }
+    if (done) break;
   }
 }
 
@@ -142,6 +158,7 @@ function rowView(b) {
     el("div", { class: "text" }, highlighted(textOf(b), r.findings)),
     el("div", { class: "meta" }, el("span", { class: "badge " + r.label }, r.label), ` ${(r.confidence * 100).toFixed(0)}% · quality ${r.quality}/100 · line ${b.line}`),
   );
+  if (b.duplicateOf) li.append(el("div", { class: "meta dup" }, `Near-duplicate of line ${b.duplicateOf}`));
   if (r.findings.length) {
     li.append(el("ul", { class: "findings" }, ...r.findings.map((f) =>
       el("li", {}, el("span", { class: "sev-" + f.severity }, f.code), `: ${f.message} Fix: ${f.suggestion}`))));
@@ -193,25 +210,29 @@ function bars(target, entries, total) {
   }));
 }
 
-/** The same figures as the HTML report of `storylens score --report`. */
+/** The summary the server computed (the same figures as `storylens score --report`); rows the
+ * page itself could not read are added to the unreadable count. */
 function summarise() {
-  const done = state.rows.filter((b) => b.result);
-  const stories = done.filter((b) => b.result.label === "story").length;
-  const tasks = done.length - stories;
-  const disguised = done.filter((b) => b.result.label === "task" && b.result.findings.some((f) => f.code === "disguised-task")).length;
-  const codes = {};
-  done.forEach((b) => b.result.findings.forEach((f) => { codes[f.code] = (codes[f.code] || 0) + 1; }));
-  const meanQ = done.length ? Math.round(done.reduce((s, b) => s + b.result.quality, 0) / done.length) : 0;
+  const sum = state.summary;
+  if (!sum) { $("summary").hidden = true; return; }
+  const unreadable = sum.errors + state.rows.filter((b) => !b.item).length;
+  const meanQ = sum.rows ? Math.round(sum.quality_sum / sum.rows) : 0;
   $("tiles").replaceChildren(
-    ...[["items", done.length], ["stories", stories], ["tasks", tasks], ["tasks in disguise", disguised],
-      ["unreadable", state.rows.length - done.length], ["mean quality", meanQ]].map(([k, v]) => el("div", { class: "tile" }, el("b", {}, String(v)), k)));
-  bars($("share"), [["stories", stories], ["tasks", tasks, "task"]], done.length);
-  const sorted = Object.entries(codes).sort((a, b) => b[1] - a[1]);
-  bars($("codes"), sorted, done.length);
+    ...[["items", sum.rows], ["stories", sum.stories], ["tasks", sum.tasks], ["tasks in disguise", sum.disguised],
+      ["unreadable", unreadable], ["mean quality", meanQ], ["near-duplicate groups", (sum.duplicates || []).length]]
+      .map(([k, v]) => el("div", { class: "tile" }, el("b", {}, String(v)), k)));
+  bars($("share"), [["stories", sum.stories], ["tasks", sum.tasks, "task"]], sum.rows);
+  const sorted = Object.entries(sum.findings).sort((a, b) => b[1] - a[1]);
+  bars($("codes"), sorted, sum.rows);
   const sel = $("f-code"); const keep = sel.value;
   sel.replaceChildren(el("option", { value: "" }, "any"), ...sorted.map(([c]) => el("option", {}, c))); sel.value = keep;
-  const worst = [...done].sort((a, b) => a.result.quality - b.result.quality).slice(0, 10);
-  $("worst").replaceChildren(...worst.map((b) => el("li", {}, `${textOf(b)} (${b.result.quality}/100)`)));
+  const textAt = (line) => { const b = state.byLine.get(line); return b ? textOf(b) : `line ${line}`; };
+  $("worst").replaceChildren(...sum.worst.slice(0, 10).map((w) => el("li", {}, `${textAt(w.line)} (${w.quality}/100)`)));
+  const groups = sum.duplicates || [];
+  $("dups").replaceChildren(...groups.map((g) => el("li", {},
+    `${g.items.length} items, similarity ${g.similarity.toFixed(2)}: `,
+    el("ul", {}, ...g.items.map((m) => el("li", {}, `line ${state.byLine.get(m.line) ? state.byLine.get(m.line).line : m.line}: ${textAt(m.line)}`))))));
+  $("dups-none").hidden = groups.length > 0;
   $("summary").hidden = false;
 }
 
@@ -253,32 +274,58 @@ function exportCsv() {
 // ---- the run -------------------------------------------------------------------------------
 
 async function run(entries) {
-  state.rows = entries; state.shown = 0; state.controller = new AbortController();
-  $("rows").replaceChildren();
-  $("run").disabled = true; $("cancel").disabled = false; $("export").disabled = true;
-  const bar = $("progress"); bar.max = Math.max(1, entries.length); bar.value = 0;
+  state.rows = entries; state.shown = 0; state.controller = new AbortController(); state.summary = null;
+  $("rows").replaceChildren(); summarise();
+  $("run").disabled = true; $("cancel").disabled = false; $("export").disabled = true; $("report").disabled = true;
+  const bar = $("progress"); bar.max = Math.max(1, entries.length); bar.value = entries.filter((b) => !b.item).length;
   const started = performance.now();
+  // Line k of the stream is the k-th readable entry.
+  const sent = entries.filter((b) => b.item);
+  state.byLine = new Map(sent.map((b, i) => [i + 1, b]));
+  let painted = 0;
   try {
-    // Two batches in flight: the server packs them into model batches while the page renders.
-    let next = 0; let done = 0;
-    const worker = async () => {
-      while (next < entries.length) {
-        const batch = entries.slice(next, next + BATCH); next += BATCH;
-        await classify(batch, state.controller.signal);
-        done += batch.length; bar.value = done;
-        status(`${done} of ${entries.length} items`);
-        summarise(); renderNew();
-      }
-    };
-    await Promise.all([worker(), worker()]);
+    if (sent.length) {
+      await scoreStream(sent.map((b) => b.item), state.controller.signal, (msg) => {
+        if (msg.summary) { state.summary = msg.summary; return; }
+        const b = state.byLine.get(msg.line);
+        if (!b) return;
+        if (msg.error) b.error = msg.error; else b.result = msg.result;
+        bar.value++;
+        // Painting every line would make the browser the bottleneck on big files.
+        if (bar.value - painted >= 64 || bar.value === bar.max) {
+          painted = bar.value; status(`${bar.value} of ${entries.length} items`); renderNew();
+        }
+      });
+    }
+    if (!state.summary) throw new Error("The server ended the stream early; the rows above are all it answered.");
+    for (const g of state.summary.duplicates || []) {
+      const first = state.byLine.get(g.items[0].line);
+      for (const m of g.items.slice(1)) { const b = state.byLine.get(m.line); if (b && first) b.duplicateOf = first.line; }
+    }
     status(`${entries.length} items in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     document.body.dataset.done = "true";
   } catch (e) {
     status(e.name === "AbortError" ? `Cancelled after ${bar.value} items.` : e.message);
   } finally {
     $("run").disabled = false; $("cancel").disabled = true; $("export").disabled = state.rows.length === 0;
+    $("report").disabled = !state.summary;
     summarise(); render();
   }
+}
+
+/** The HTML report of this run, rendered by the server from its own summary. */
+async function reportHtml() {
+  const resp = await fetch("/v1/report", { method: "POST", headers: headers(), body: JSON.stringify({ summary: state.summary, format: "html" }) });
+  if (!resp.ok) { const json = await resp.json().catch(() => ({})); throw new Error(json.error || resp.statusText); }
+  return resp.text();
+}
+
+async function exportReport() {
+  try {
+    const html = await reportHtml();
+    const a = el("a", { href: URL.createObjectURL(new Blob([html], { type: "text/html" })), download: "storylens-report.html" });
+    document.body.append(a); a.click(); a.remove();
+  } catch (e) { status("The report could not be made: " + e.message); }
 }
 
 async function start() {
@@ -293,6 +340,7 @@ async function start() {
 $("run").addEventListener("click", start);
 $("cancel").addEventListener("click", () => state.controller && state.controller.abort());
 $("export").addEventListener("click", exportCsv);
+$("report").addEventListener("click", exportReport);
 for (const id of ["f-label", "f-code", "f-sort"]) $(id).addEventListener("change", render);
 $("apikey").value = sessionStorage.getItem("storylens-key") || "";
 $("apikey").addEventListener("change", () => sessionStorage.setItem("storylens-key", $("apikey").value));
