@@ -231,6 +231,28 @@ fn the_page_classifies_pasted_and_uploaded_items_and_records_feedback() {
         eprintln!("{} not found: upload step skipped", backlog.display());
     }
 
+    // Near-duplicates are grouped on the page, and the exported report is the server's
+    // rendering of the same summary.
+    browser.js("document.body.dataset.done = ''; document.getElementById('file').value = ''");
+    browser.js("document.getElementById('items').value = ''");
+    browser.type_into(
+        "#items",
+        "Let shoppers save products to a wishlist\nImport customer records from a CSV file\nAllow shoppers to save products to their wish list\nExport customer records to a CSV file",
+    );
+    browser.click("#run");
+    browser.wait("return document.body.dataset.done === 'true'");
+    let groups = browser.js("return [...document.querySelectorAll('#dups > li')].map(g => g.querySelectorAll('li').length)");
+    assert_eq!(groups, json!([2]), "one group of the two wishlist items");
+    let note = browser
+        .js("return document.querySelectorAll('#rows .item')[2].querySelector('.dup').textContent");
+    assert_eq!(note, json!("Near-duplicate of line 1"));
+    let html = browser.js("return reportHtml()");
+    let html = html.as_str().unwrap_or_default();
+    assert!(
+        html.contains("4</span> items scored") && html.contains("<h2>Near-duplicates</h2>"),
+        "{html}"
+    );
+
     // Phone width: no horizontal scroll.
     browser.call("/window/rect", json!({"width": 390, "height": 844}));
     let fits = browser.js("return document.documentElement.scrollWidth <= window.innerWidth");
