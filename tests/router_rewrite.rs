@@ -15,6 +15,22 @@ mod app;
 use app::{app, parts, post, send, until, Setup};
 use storylens::model::fake::Gate;
 
+/// Streams `body` through `/v1/score` (at `path`, with its query) and parses the answer lines.
+async fn score_lines(app: &axum::Router, path: &str, body: String) -> Vec<Value> {
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    std::str::from_utf8(&bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn post_report(body: Value) -> Request<Body> {
     Request::post("/v1/report")
         .header(header::CONTENT_TYPE, "application/json")
@@ -145,18 +161,7 @@ async fn score_streams_one_answer_per_line_then_the_summary() {
         }
     }
     body.push_str("\n{\"key\": \"J-1\", \"fields\": {\"summary\": \"Show order history\"}}");
-    let req = Request::post("/v1/score")
-        .header(header::CONTENT_TYPE, "application/x-ndjson")
-        .body(Body::from(body))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let lines: Vec<Value> = std::str::from_utf8(&bytes)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = score_lines(&app, "/v1/score", body).await;
     // 151 items (the blank line is not one), then the summary.
     assert_eq!(lines.len(), 152);
     let errors: Vec<u64> = lines
@@ -207,18 +212,12 @@ async fn score_groups_near_duplicates_and_the_report_renders_its_summary() {
     .collect::<String>();
     // The fake's bag of words puts "import" and "export" of the same report at 0.8, above
     // this threshold: only the sibling rule keeps them apart.
-    let req = Request::post("/v1/score?detail=true&duplicates=true&threshold=0.75")
-        .header(header::CONTENT_TYPE, "application/x-ndjson")
-        .body(Body::from(body))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let lines: Vec<Value> = std::str::from_utf8(&bytes)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = score_lines(
+        &app,
+        "/v1/score?detail=true&duplicates=true&threshold=0.75",
+        body,
+    )
+    .await;
     assert_eq!(lines.len(), 6);
     // With detail, each row carries what /v1/classify answers for the item.
     assert_eq!(lines[4]["result"]["label"], "task");
