@@ -91,12 +91,8 @@ impl DuplicateFinder {
             .map(|v| dot(v, embedding))
             .collect();
         let close = |j: usize| {
-            let other = &self.words[j];
             let t = pair_threshold(self.threshold, compared.goal || self.goals[j]);
-            if vague(other) || vague(&words) {
-                return *other == words && sims[j] >= t;
-            }
-            sims[j] >= t && !siblings(other, &words)
+            may_link(&self.words[j], &words) && sims[j] >= t
         };
         let mut candidates: Vec<usize> = (0..sims.len()).filter(|&j| close(j)).collect();
         candidates.sort_by(|&a, &b| sims[b].total_cmp(&sims[a]));
@@ -276,10 +272,20 @@ pub fn pair_similarity(
 ) -> (f32, f32) {
     let (wa, wb) = (content_words(&a.text), content_words(&b.text));
     let t = pair_threshold(threshold, a.goal || b.goal);
-    if (vague(&wa) || vague(&wb)) && wa != wb || siblings(&wa, &wb) {
-        (0.0, t)
-    } else {
+    if may_link(&wa, &wb) {
         (dot(va, vb), t)
+    } else {
+        (0.0, t)
+    }
+}
+
+/// Whether two items' words allow them to be duplicates at all, however close their
+/// embeddings: a vague item links only to its exact twin, and siblings never link.
+fn may_link(a: &[String], b: &[String]) -> bool {
+    if vague(a) || vague(b) {
+        a == b
+    } else {
+        !siblings(a, b)
     }
 }
 
@@ -383,16 +389,15 @@ fn siblings(a: &[String], b: &[String]) -> bool {
             .collect()
     };
     let (only_a, only_b) = (differ(a, b), differ(b, a));
-    let negated = only_a.iter().any(|w| {
-        only_b
-            .iter()
-            .any(|o| o.strip_prefix("non-").or(o.strip_prefix("un")) == Some(w.as_str()))
-    }) || only_b.iter().any(|w| {
-        only_a
-            .iter()
-            .any(|o| o.strip_prefix("non-").or(o.strip_prefix("un")) == Some(w.as_str()))
-    });
-    if negated {
+    // "loan" on one side, "non-loan" or "unloan" on the other.
+    let negates = |words: &[String], negated: &[String]| {
+        words.iter().any(|w| {
+            negated
+                .iter()
+                .any(|o| o.strip_prefix("non-").or(o.strip_prefix("un")) == Some(w.as_str()))
+        })
+    };
+    if negates(&only_a, &only_b) || negates(&only_b, &only_a) {
         return true;
     }
     let shared = a.iter().filter(|w| has(b, w)).count();

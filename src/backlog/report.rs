@@ -165,10 +165,6 @@ impl Summary {
         self.errors += 1;
     }
 
-    fn worst_sorted(&self) -> &[Worst] {
-        &self.worst
-    }
-
     fn pct(&self, n: usize) -> f64 {
         if self.rows == 0 {
             0.0
@@ -206,7 +202,7 @@ impl Summary {
             s += &format!("| `{c}` | {n} |\n");
         }
         s += "\n## Fix first\n\n| quality | where | item | findings |\n|---|---|---|---|\n";
-        for w in self.worst_sorted() {
+        for w in &self.worst {
             s += &format!(
                 "| {} | {}:{} | {} | {} |\n",
                 w.quality,
@@ -268,7 +264,7 @@ impl Summary {
         }
         svg += "</svg>";
         let mut rows = String::new();
-        for w in self.worst_sorted() {
+        for w in &self.worst {
             rows += &format!(
                 "<tr><td>{}</td><td>{}:{}</td><td>{}</td><td>{}</td></tr>",
                 w.quality,
