@@ -185,21 +185,42 @@ fn symptom_outcome(what: &str) -> Option<String> {
         bare_state_re,
         r"(?i)^(?P<subject>.+?)\s+(?P<be>)(?P<state>incorrect|wrong)$"
     );
+    // "X not calling the handler", "X is not updating": the action the report misses.
+    lazy_regex!(
+        not_doing_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:(?P<be>is|are)\s+)?not\s+(?P<gerund>[a-z]+ing)\b"
+    );
+    lazy_regex!(
+        bare_broken_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<be>)(?P<state>broken)\b"
+    );
+    lazy_regex!(
+        twice_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:(?P<be>is|are|gets|get)\s+)?(?P<part>shown|displayed|rendered|called|printed|logged|sent|fired|triggered|added|created|executed|counted|listed)\s+(?:twice|two\s+times|multiple\s+times|several\s+times|repeatedly)\b"
+    );
+    lazy_regex!(
+        shows_error_re,
+        r"(?i)^(?P<subject>.+?)\s+(?P<shown>(?:shows?|throws?|logs?|prints?|raises?|gives?|displays?|emits?)\s+(?:an?\s+)?(?:\w+\s+)?(?:errors?|warnings?|exceptions?))\b"
+    );
+    // Ids, not positions, name the outcome each pattern gets; the order is the order tried.
     let patterns = [
-        state_re(),
-        broken_re(),
-        does_not_re(),
-        not_be_re(),
-        not_done_re(),
-        cannot_re(),
-        verb_re(),
-        done_wrong_re(),
-        bare_state_re(),
+        (0, state_re()),
+        (1, broken_re()),
+        (2, does_not_re()),
+        (9, not_doing_re()),
+        (3, not_be_re()),
+        (4, not_done_re()),
+        (5, cannot_re()),
+        (6, verb_re()),
+        (7, done_wrong_re()),
+        (8, bare_state_re()),
+        (10, twice_re()),
+        (11, shows_error_re()),
+        (8, bare_broken_re()),
     ];
     let (i, c) = patterns
         .iter()
-        .enumerate()
-        .find_map(|(i, re)| re.captures(what).map(|c| (i, c)))?;
+        .find_map(|(i, re)| re.captures(what).map(|c| (*i, c)))?;
     let raw = c["subject"].trim();
     // "Diff Editor: Don't align whitespace" is an instruction after a scope, not a symptom.
     if raw.ends_with(':') {
@@ -349,6 +370,23 @@ fn symptom_outcome(what: &str) -> Option<String> {
             }
             format!("can {verb}")
         }
+        9 => {
+            let base = words::base_of_gerund(&c["gerund"].to_lowercase())?;
+            let plural = c.name("be").map_or(plural_subject, |b| b.as_str() == "are");
+            if plural {
+                base.to_string()
+            } else {
+                words::third_person(base)
+            }
+        }
+        10 => {
+            let plural = c
+                .name("be")
+                .map_or(plural_subject, |b| matches!(b.as_str(), "are" | "get"));
+            let be = if plural { "are" } else { "is" };
+            format!("{be} {} once", &c["part"])
+        }
+        11 => format!("no longer {}", &c["shown"]),
         7 => {
             // "Selection background is drawn incorrectly" → "… is drawn correctly".
             let be = c["be"].to_lowercase();
@@ -465,7 +503,7 @@ fn event_outcome(what: &str) -> Option<String> {
 pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
     lazy_regex!(
         bug_lead_re,
-        r"(?i)^(?:\[(?P<part>[^\]]*?)\s*\bbug\]\s*:?|bug\s*:|\[bug\])\s*"
+        r"(?i)^(?:\[(?P<part>[^\]]*?)\s*\bbug\]\s*:?|bug\s*:|\[bug\]|bug\s+\([^)]*\)\s*:?)\s*"
     );
     let line = title.lines().next().unwrap_or("").trim();
     let part = bug_lead_re()

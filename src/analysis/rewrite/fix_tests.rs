@@ -192,3 +192,31 @@ fn reframes_and_bug_outcomes() {
     assert_eq!(reframe("Fix alignment issue on Windows 32-bit"), None);
     assert_eq!(reframe("Add retries to the uploader"), None);
 }
+
+#[test]
+fn missed_actions_repeats_and_shown_errors_are_negated() {
+    let bug = |t: &str| bug_outcome(t).map(|d| d.story);
+    // Blind round 12a: these symptoms came back word for word as stories.
+    assert_eq!(
+        bug("Event listener not calling the handler").as_deref(),
+        Some("Event listener calls the handler")
+    );
+    assert_eq!(
+        bug("Terminal buffer is not updating information").as_deref(),
+        Some("Terminal buffer updates information")
+    );
+    assert_eq!(
+        bug("Bug (Javascript) mean/meanStdDev broken for 8UC3 images").as_deref(),
+        Some("mean/meanStdDev works for 8UC3 images")
+    );
+    assert_eq!(
+        bug("[Profiler Bug]: Row shown twice in the chart when using memo").as_deref(),
+        Some("Row is shown once in the chart when using memo")
+    );
+    assert_eq!(
+        bug("Firefox and Edge show error in console about the installation").as_deref(),
+        Some("Firefox and Edge no longer show error in console about the installation")
+    );
+    // A subject that names the problem itself still gets no outcome.
+    assert_eq!(bug("Bug when the upload is not finishing"), None);
+}

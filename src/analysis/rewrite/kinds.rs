@@ -122,8 +122,16 @@ impl Category {
             docs_re,
             r"(?i)\b(?:docstrings?|documentation|readme|javadoc|jsdoc|typos?\s+in\s+(?:the\s+)?docs?|(?:to|in)\s+(?:the\s+)?(?:\w+\s+)?samples?)\b"
         );
+        // A named defect of the code ("Data race on vptr in BaseIndex") is a fix, not a spike.
+        lazy_regex!(
+            defect_re,
+            r"(?i)\b(?:data\s+races?|race\s+conditions?|deadlocks?|memory\s+leaks?|use[-\s]after[-\s]free|segfaults?|segmentation\s+faults?|null\s+pointer\s+dereference)\b"
+        );
         let first = title.lines().next().unwrap_or("");
-        docs_re().is_match(first).then_some(Category::Docs)
+        if docs_re().is_match(first) {
+            return Some(Category::Docs);
+        }
+        defect_re().is_match(first).then_some(Category::Fix)
     }
 
     /// Whether this kind of work is the team's own: its tooling, tests, code or infrastructure,
@@ -153,6 +161,10 @@ fn titles_that_name_docs_work_are_docs() {
         Some(Category::Docs)
     );
     assert_eq!(Category::named_in("Resample audio at 48 kHz"), None);
+    assert_eq!(
+        Category::named_in("ThreadSanitizer: data race on vptr in BaseIndex"),
+        Some(Category::Fix)
+    );
 }
 
 impl Disposition {

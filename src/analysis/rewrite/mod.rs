@@ -6,6 +6,7 @@
 //! wording comes from the item's own text, and every suggested story is checked for grounding
 //! before it is answered.
 
+mod asks;
 pub mod fake;
 pub mod fix;
 pub mod grounding;
@@ -312,7 +313,7 @@ impl RewriteEngine for Rewriter {
         // A story-labelled how-to question or failure of the team's own build or code is work,
         // not a capability: answered as the docs or fix task it is.
         let (disposition, category, why) = match (&report, disposition) {
-            (Some(report::Report::HowTo(_)), Disposition::AlreadyStory) => (
+            (Some(report::Report::HowTo(_)), Disposition::AlreadyStory | Disposition::KeepTask) => (
                 Disposition::KeepTask,
                 Category::Docs,
                 Some("A user's question on how to use it: answer it, and write the answer into the docs; it asks for no new behaviour."),
@@ -411,7 +412,10 @@ impl RewriteEngine for Rewriter {
             // it good: the honest next step is to ask.
             // The panel rejected such a title returned as a story: the next step is the team's
             // triage, a task, until the reporter says what they expected.
-            let steps = format!("Ask the reporter for the steps that raise “{first_line}”");
+            let steps = format!(
+                "Ask the reporter for the steps that raise “{}”",
+                asks::message_of(first_line)
+            );
             let triage = report::too_little(first_line)
                 .map(|why| {
                     let ask = if report::names_error(first_line) {

@@ -41,7 +41,7 @@ lazy_regex!(
 );
 lazy_regex!(
     build_failure_re,
-    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to)\s+(?:build|compile|link)|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?|does\s+not\s+name\s+a\s+type|was\s+not\s+declared\s+in\s+this\s+scope|error\s+C\d{4}|LNK\d{4}|cross[-\s]?compil\w*\b[^.]*\bfail(?:s|ed|ing)?)\b"
+    r"(?i)\b(?:(?:build|builds|compile|compiling|compilation|linking|linker|cmake|make)\s+(?:error|errors|fails?|failed|failure|failing|issue|problem|broken)|(?:can't|cannot|can\s+not|unable\s+to|fails?\s+to|failed\s+to|doesn't|does\s+not|won't|will\s+not)\s+(?:build|compile|link)|not\s+(?:building|compiling)\b|(?:build|compilation)\s+(?:is\s+)?broken|undefined\s+(?:reference|symbol)s?|does\s+not\s+name\s+a\s+type|was\s+not\s+declared\s+in\s+this\s+scope|error\s+C\d{4}|LNK\d{4}|cross[-\s]?compil\w*\b[^.]*\bfail(?:s|ed|ing)?)\b"
 );
 lazy_regex!(
     source_file_re,
@@ -112,6 +112,9 @@ pub fn report(title: &str) -> Option<Report> {
         } else {
             format!("Document {what}")
         };
+        return Some(Report::HowTo(task));
+    }
+    if let Some(task) = super::asks::question_task(t) {
         return Some(Report::HowTo(task));
     }
     if let Some(c) = difference_re().captures(t) {
@@ -223,6 +226,9 @@ pub fn report(title: &str) -> Option<Report> {
     if (own_code && failure_re().is_match(t)) || flaky_re().is_match(t) {
         return Some(Report::OwnFailure { build: false });
     }
+    if super::asks::is_change_title(t) {
+        return Some(Report::OwnWork);
+    }
     lazy_regex!(
         done_re,
         r"(?i)^(?:added|fixed|updated|removed|changed|refactored|moved|renamed|replaced|cleaned)\b"
@@ -300,7 +306,7 @@ pub fn names_error(title: &str) -> bool {
 /// EagerTensor of dtype int64"): what the reporter did, and expected, is not in it.
 pub fn raw_error(title: &str) -> bool {
     lazy_regex!(raw_error_re, r"^[A-Z][A-Za-z]*(?:Error|Exception)\s*:\s*\S");
-    raw_error_re().is_match(title.trim())
+    raw_error_re().is_match(title.trim()) || super::asks::pasted_message(title)
 }
 
 /// The task of fixing a failure a title states as a symptom: a noun phrase gets "Fix" before
@@ -312,6 +318,35 @@ pub fn fix_task(core: &str) -> String {
         r"(?i)\b(?:is|are|was|were|has|have|had|does|do|did|unable|can't|cannot|can|won't|doesn't|don't|isn't|fails|failed|crashes|crashed|makes?|gets?|breaks?|causes?|returns?|throws?)\b"
     );
     let core = core.trim().trim_end_matches(['.', '!', '?']);
+    // "OpenCL FP16 tests are broken (…)" → "Fix the broken OpenCL FP16 tests (…)".
+    lazy_regex!(
+        broken_re,
+        r"(?i)^(?P<what>[^:]+?)\s+(?:is|are)\s+broken\b(?P<rest>.*)$"
+    );
+    // "OpenCV 4.5 not building with OpenVINO" → "Fix the build of OpenCV 4.5 with OpenVINO".
+    lazy_regex!(
+        not_building_re,
+        r"(?i)^(?P<what>[^:]+?)\s+(?:is\s+|are\s+)?not\s+(?:building|compiling)\b(?P<rest>.*)$"
+    );
+    if let Some(c) = not_building_re().captures(core) {
+        return format!("Fix the build of {}{}", &c["what"], &c["rest"]);
+    }
+    if let Some(c) = broken_re().captures(core) {
+        let what = &c["what"];
+        let plain = what
+            .split(' ')
+            .next()
+            .is_some_and(|w| w.chars().skip(1).all(char::is_lowercase));
+        let what = if plain {
+            let mut cs = what.chars();
+            cs.next()
+                .map(|f| f.to_lowercase().chain(cs).collect())
+                .unwrap_or_default()
+        } else {
+            what.to_string()
+        };
+        return format!("Fix the broken {what}{}", &c["rest"]);
+    }
     if finite_re().is_match(core) {
         format!("Fix: {}", capitalise(core))
     } else {
@@ -529,6 +564,15 @@ mod tests {
         assert_eq!(
             fix_task("RNG generators make python abort in python3.11"),
             "Fix: RNG generators make python abort in python3.11"
+        );
+        assert_eq!(
+            fix_task("OpenCL FP16 tests are broken (MatMul_init_bcast)"),
+            "Fix the broken OpenCL FP16 tests (MatMul_init_bcast)"
+        );
+        assert_eq!(fix_task("Exports are broken"), "Fix the broken exports");
+        assert_eq!(
+            fix_task("OpenCV 4.5.5 not building with OpenVINO 2021.4"),
+            "Fix the build of OpenCV 4.5.5 with OpenVINO 2021.4"
         );
     }
 }

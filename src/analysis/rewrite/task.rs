@@ -191,6 +191,9 @@ fn scoped(scope: Option<&str>, title: String) -> String {
 
 /// The honest imperative task title for an item.
 pub fn task_title(title: &str, category: Category) -> String {
+    if let Some(task) = super::asks::change_task(title) {
+        return task;
+    }
     let line = title.lines().next().unwrap_or("").trim();
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
     // The pull-request number is the tracker's reference, not part of the work.
