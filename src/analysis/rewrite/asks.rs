@@ -44,14 +44,10 @@ pub fn is_change_title(title: &str) -> bool {
         commit_re,
         r"^(?P<scope>[a-z][\w./+-]*(?:\([^)\s]{1,30}\))?)!?:\s*(?P<verb>[a-z]+)\b"
     );
-    lazy_regex!(
-        proposed_re,
-        r"(?i)^(?:proposed|suggested|possible)\s+(?:solution|fix|patch|change)s?\s+(?:for|to)\s+(?:issue\s+)?#\d+"
-    );
-    let t = title.lines().next().unwrap_or("").trim();
-    if proposed_re().is_match(t) {
+    if change_task(title).is_some() {
         return true;
     }
+    let t = title.lines().next().unwrap_or("").trim();
     // A tracker's own kind of item ("bug:", "feature:") is not a component scope.
     const KINDS: [&str; 9] = [
         "bug",
@@ -76,13 +72,13 @@ pub fn is_change_title(title: &str) -> bool {
 pub fn pasted_message(title: &str) -> bool {
     lazy_regex!(
         labelled_re,
-        r"^(?:\[[^\]]+\]\s*:?\s*)?(?:Warning|Error|Fatal\s+error|Fatal|Uncaught|Exception)\s*:\s*\S"
+        r"^(?:Warning|Error|Fatal\s+error|Fatal|Uncaught|Exception)\s*:\s*\S"
     );
     lazy_regex!(
         loader_re,
         r"(?i)(?:^(?:could\s+not|couldn't|cannot|unable\s+to)\s+(?:load|open)\s+(?:dynamic\s+library|shared\s+(?:object|library))\b|cannot\s+open\s+shared\s+object\s+file)"
     );
-    let t = title.trim();
+    let t = message_of(title);
     labelled_re().is_match(t) || loader_re().is_match(t)
 }
 
@@ -91,7 +87,7 @@ pub fn pasted_message(title: &str) -> bool {
 pub fn change_task(title: &str) -> Option<String> {
     lazy_regex!(
         proposal_re,
-        r"(?i)^(?:proposed|suggested|possible)\s+(?P<what>(?:solution|fix|patch|change)s?\s+(?:for|to)\s+.+)$"
+        r"(?i)^(?:proposed|suggested|possible)\s+(?P<what>(?:solution|fix|patch|change)s?\s+(?:for|to)\s+(?:issue\s+)?#\d+.*)$"
     );
     let t = title.lines().next().unwrap_or("").trim();
     proposal_re()
@@ -102,9 +98,7 @@ pub fn change_task(title: &str) -> Option<String> {
 /// A pasted message without the tracker's tag before it: "[DevTools Bug]: Warning: …" →
 /// "Warning: …".
 pub fn message_of(title: &str) -> &str {
-    lazy_regex!(tag_re, r"^\[[^\]]+\]\s*:?\s*");
-    let t = title.trim();
-    tag_re().find(t).map_or(t, |m| &t[m.end()..])
+    super::task::without_tag(title.trim())
 }
 
 #[cfg(test)]

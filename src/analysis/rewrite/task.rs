@@ -182,6 +182,13 @@ pub fn as_fix(title: String) -> String {
 }
 
 /// A title under its component scope: "appcd-core: Upgrade …".
+/// `line` without a leading bracket tag ("[DevTools Bug]: …").
+pub(super) fn without_tag(line: &str) -> &str {
+    bracket_tag_re()
+        .find(line)
+        .map_or(line, |m| &line[m.end()..])
+}
+
 fn scoped(scope: Option<&str>, title: String) -> String {
     match scope {
         Some(s) => format!("{s}: {title}"),
