@@ -478,8 +478,11 @@ impl RewriteTuning {
 /// `storylens rewrite`.
 #[derive(Debug, Args)]
 pub struct RewriteArgs {
-    /// Items to rewrite; without any, one item per line is read from stdin.
+    /// Items to rewrite; without any (and without --input), one item per line is read from stdin.
     pub texts: Vec<String>,
+    /// A JSONL file of items (`text`, or `title` with optional `description`; optional `id`).
+    #[arg(long, env = "STORYLENS_INPUT", conflicts_with = "texts")]
+    pub input: Option<PathBuf>,
     /// Output format.
     #[arg(long, env = "STORYLENS_FORMAT", value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,

@@ -358,3 +358,33 @@ fn train_with_feedback_checks_the_rows_before_training() {
     assert!(!dir.join("model").join("classifier.safetensors").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rewrite_reads_the_same_inputs_as_classify() {
+    let dir = std::env::temp_dir().join(format!("storylens-rewrite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("items.jsonl");
+    std::fs::write(
+        &path,
+        "{\"id\": \"T-7\", \"title\": \"Bump the logging library to 2.1\", \"description\": \"The old version is end of life.\"}\n\n{\"title\": 5}\n",
+    )
+    .unwrap();
+    let out = storylens(&["rewrite", "--input", path.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "a bad row makes a partial run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("items.jsonl:3:"), "{stderr}");
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], "T-7");
+    assert_eq!(rows[0]["disposition"], "keep-task");
+    assert_eq!(rows[0]["label"], "task");
+    // The same item through classify gets the same label.
+    let classified = storylens(&["classify", "--input", path.to_str().unwrap()], None);
+    assert_eq!(json_lines(&classified)[0]["label"], rows[0]["label"]);
+
+    let out = storylens(&["rewrite"], Some(b"Bump the logging library to 2.1\n  \n"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stdin:2: the text is empty"), "{stderr}");
+    assert_eq!(json_lines(&out).len(), 1);
+}

@@ -497,6 +497,34 @@ fn quality_score_follows_findings() {
     assert_eq!(bad.quality, 100 - 30 - 30 - 5);
 }
 
+#[test]
+fn the_template_decides_when_its_role_and_goal_are_clear() {
+    let a = analyzer();
+    let label =
+        |text: &str, scores: Scores| a.analyze(&Item::from_text(text), scores).scores.label();
+    // A person using the product, asking for something that names no part of the system (the model
+    // said task).
+    for text in [
+        "As a librarian, I want to reorder my reading list by dragging titles",
+        "As a site admin, I want to see who changed a page last",
+        "As a camp counselor, I want to print the cabin roster",
+    ] {
+        assert_eq!(label(text, TASK), storylens::model::Label::Story, "{text}");
+    }
+    // A maker's role, or a goal that names the system, keeps the model's answer or a task.
+    for text in [
+        "As a developer, I want to set up the CI server",
+        "As a maintainer, I want the release notes generated",
+        "As a shopper, I want the orders table indexed",
+    ] {
+        assert_eq!(label(text, TASK), storylens::model::Label::Task, "{text}");
+    }
+    assert_eq!(
+        label("As a developer, I want to set up the CI server", STORY),
+        storylens::model::Label::Task
+    );
+}
+
 proptest! {
     #[test]
     fn spans_fall_on_char_boundaries(

@@ -93,7 +93,7 @@ pub struct Finding {
 /// Parts, findings and quality score of one item.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Analysis {
-    /// The final scores: the model's, unless the item is a task by definition (see
+    /// The final scores: the model's, unless the item is a task or a story by definition (see
     /// [`Analyzer::analyze`]). Reported by callers as the item's label and scores.
     #[serde(skip)]
     pub scores: Scores,
@@ -115,6 +115,13 @@ lazy_regex!(
     /// Roles of people who build or run the system rather than use it.
     technical_role_re,
     r"(?i)\b(?:developer|dev|devops|engineer|programmer|sysadmin|system\s+administrator|systems\s+administrator|administrator|admin|tester|qa|dba|architect|ops|sre|maintainer|operator|team\s+member|infrastructure)\b"
+);
+
+lazy_regex!(
+    /// Roles that make or run the system. A product's own administrators ("site admin", "camp
+    /// administrator") are left out: they use the product's screens like any other user.
+    maker_role_re,
+    r"(?i)\b(?:developer|dev|devops|engineer|programmer|sysadmin|systems?\s+administrator|tester|qa|dba|architect|ops|sre|maintainer|operator|team\s+member|infrastructure|owner)\b"
 );
 
 lazy_regex!(
@@ -161,6 +168,18 @@ impl Analyzer {
         system_role_re().is_match(role.trim()) || technical_role_re().is_match(role)
     }
 
+    /// A person who uses the product asking, in the template, for something that names no part
+    /// of the system ("As a librarian, I want to reorder my reading list by dragging titles"): a
+    /// story by definition, whatever the model makes of its domain words.
+    fn story_by_definition(&self, parts: &StoryParts) -> bool {
+        let (Some(role), Some(goal)) = (&parts.role, &parts.goal) else {
+            return false;
+        };
+        !system_role_re().is_match(role.text.trim())
+            && !maker_role_re().is_match(&role.text)
+            && !self.names_system_part(&goal.text)
+    }
+
     /// Whether text names a part of the system or engineering work (a table, a server, a
     /// build, an implementation term).
     pub fn names_system_part(&self, text: &str) -> bool {
@@ -179,7 +198,9 @@ impl Analyzer {
     /// system (developer, DevOps, tester, admin…) and whose goal is build, infrastructure or data
     /// work, is a technical task by definition, whatever its wording. The model sees the wording,
     /// so this rule has the last word: the task probability becomes at least
-    /// `1 - p(story) * (1 - RULE_WEIGHT)`.
+    /// `1 - p(story) * (1 - RULE_WEIGHT)`. The mirror rule: a person who uses the product, asking
+    /// for something that names no part of the system, is a story by definition, and the story
+    /// probability becomes at least `1 - p(task) * (1 - RULE_WEIGHT)`.
     pub fn analyze(&self, item: &Item, scores: Scores) -> Analysis {
         let text = item.title.as_str();
         let parts = parts::parse(text);
@@ -188,6 +209,12 @@ impl Analyzer {
             Scores {
                 story,
                 task: 1.0 - story,
+            }
+        } else if self.story_by_definition(&parts) {
+            let task = scores.task * (1.0 - RULE_WEIGHT);
+            Scores {
+                story: 1.0 - task,
+                task,
             }
         } else {
             scores

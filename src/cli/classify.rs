@@ -1,7 +1,7 @@
 //! `storylens classify`: texts as arguments, one item per line on stdin, or a JSONL file.
 //! Items stream through in batches, so a long stdin stream prints results as it goes.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -12,12 +12,7 @@ use storylens::analysis::{ClassifyResult, Item};
 use storylens::config::{ClassifyArgs, ModelArgs, OutputFormat};
 use storylens::service::Scorer;
 
-/// One input item with where it came from, for error messages.
-struct Input {
-    /// "item 3", "line 12", "input.jsonl:7".
-    origin: String,
-    item: Item,
-}
+use super::items::Input;
 
 /// One result line: the item's text, then the report every interface gives.
 #[derive(Serialize)]
@@ -44,80 +39,20 @@ pub fn run(model_args: &ModelArgs, args: &ClassifyArgs) -> anyhow::Result<ExitCo
         Ok(errors)
     };
 
-    if !args.texts.is_empty() {
-        for (i, t) in args.texts.iter().enumerate() {
-            batch.push(Input {
-                origin: format!("item {}", i + 1),
-                item: Item::from_text(t.clone()),
-            });
+    let unreadable = super::items::for_each(&args.texts, args.input.as_deref(), |input| {
+        batch.push(input);
+        if batch.len() >= args.batch_size {
+            failed += flush(&mut batch, &mut printer)?;
         }
-    } else {
-        let (reader, name): (Box<dyn BufRead>, String) = match &args.input {
-            Some(path) => {
-                let f = std::fs::File::open(path)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                (
-                    Box::new(std::io::BufReader::new(f)),
-                    path.display().to_string(),
-                )
-            }
-            None => (Box::new(std::io::stdin().lock()), "stdin".to_string()),
-        };
-        use storylens::backlog::lines::{BoundedLines, Line, MAX_LINE_BYTES};
-        for (lineno, line) in BoundedLines::new(reader, MAX_LINE_BYTES) {
-            let bytes = match line.map_err(|e| anyhow::anyhow!("{name}: {e}"))? {
-                Line::Bytes(b) => b,
-                Line::TooLong => {
-                    eprintln!(
-                        "error: {name}:{lineno}: line is longer than {MAX_LINE_BYTES} bytes; item skipped"
-                    );
-                    failed += 1;
-                    continue;
-                }
-            };
-            let Ok(text) = String::from_utf8(bytes) else {
-                eprintln!("error: {name}:{lineno}: not valid UTF-8; item skipped");
-                failed += 1;
-                continue;
-            };
-            let text = text.strip_suffix('\r').unwrap_or(&text);
-            let origin = format!("{name}:{lineno}");
-            let item = if args.input.is_some() {
-                if text.trim().is_empty() {
-                    continue;
-                }
-                match parse_row(text) {
-                    Ok(item) => item,
-                    Err(e) => {
-                        eprintln!("error: {origin}: {e}; item skipped");
-                        failed += 1;
-                        continue;
-                    }
-                }
-            } else {
-                Item::from_text(text)
-            };
-            batch.push(Input { origin, item });
-            if batch.len() >= args.batch_size {
-                failed += flush(&mut batch, &mut printer)?;
-            }
-        }
-    }
-    failed += flush(&mut batch, &mut printer)?;
+        Ok(())
+    })?;
+    failed += unreadable + flush(&mut batch, &mut printer)?;
     printer.finish()?;
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn parse_row(line: &str) -> anyhow::Result<Item> {
-    let v: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| anyhow::anyhow!("invalid JSON: {e}"))?;
-    storylens::input::parse_item(&v, "row")
-        .map(|i| i.item)
-        .map_err(|e| anyhow::anyhow!(e))
 }
 
 /// Classifies a batch, printing results in order; returns how many items were in error.

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod eval_duplicates;
 pub mod eval_rewrite;
 pub mod feedback;
+mod items;
 pub mod lint;
 pub mod rewrite;
 pub mod score;

@@ -1,11 +1,10 @@
-//! `storylens rewrite`: refines items given as arguments or as lines on stdin: one JSON line
-//! (or a readable block) per item, in input order.
+//! `storylens rewrite`: refines items given as arguments, as lines on stdin or as a JSONL file:
+//! one JSON line (or a readable block) per item, in input order.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use storylens::analysis::rewrite::{Rewrite, RewriteEngine, Rewriter};
-use storylens::analysis::Item;
 use storylens::config::{ModelArgs, OutputFormat, RewriteArgs, RewriteTuning};
 
 /// Loads the refiner for one-item-at-a-time commands.
@@ -32,38 +31,18 @@ pub fn run(model_args: &ModelArgs, args: &RewriteArgs) -> anyhow::Result<ExitCod
     let rewriter = load_rewriter(model_args, &args.tuning)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut failed, mut unreadable) = (0usize, 0usize);
-    let mut one = |origin: &str, text: &str, out: &mut dyn Write| -> anyhow::Result<()> {
-        match rewriter.rewrite(&Item::from_text(text.trim()), None) {
-            Ok(r) => print(out, args.format, &r)?,
+    let mut failed = 0usize;
+    let unreadable = super::items::for_each(&args.texts, args.input.as_deref(), |input| {
+        match rewriter.rewrite(&input.item, None) {
+            Ok(r) => print(&mut out, args.format, &r)?,
             Err(e) => {
                 failed += 1;
-                eprintln!("{origin}: {e}");
+                eprintln!("error: {}: {e}", input.origin);
             }
         }
         out.flush()?;
         Ok(())
-    };
-    if args.texts.is_empty() {
-        for (i, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = match line {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!("line {}: not readable as UTF-8 text: {e}", i + 1);
-                    unreadable += 1;
-                    continue;
-                }
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            one(&format!("line {}", i + 1), &line, &mut out)?;
-        }
-    } else {
-        for (i, t) in args.texts.iter().enumerate() {
-            one(&format!("item {}", i + 1), t, &mut out)?;
-        }
-    }
+    })?;
     Ok(if failed + unreadable > 0 {
         ExitCode::from(1)
     } else {

@@ -20,7 +20,28 @@ pub fn question_task(title: &str) -> Option<String> {
         question_lead_re,
         r"(?i)^(?:\[question\]|question)\s*[:：-]?\s*(?P<what>\S.*?)\s*[?？]?\s*$"
     );
+    // "how using open cv to maui net": a how-to in broken English.
+    lazy_regex!(
+        how_use_re,
+        r"(?i)^how\s+(?:using|use|to\s+using)\s+(?P<what>[^?？]+?)\s*[?？]?\s*$"
+    );
+    // "The relationship between the parameters of Conv2D is unclear": the docs fall short.
+    lazy_regex!(
+        unclear_re,
+        r"(?i)^(?P<what>.+?)\s+(?:is|are)\s+(?:unclear|confusing|not\s+clear|poorly\s+documented|not\s+documented|undocumented)\s*[.!]?$"
+    );
     let t = title.lines().next().unwrap_or("").trim();
+    if let Some(c) = how_use_re().captures(t) {
+        return Some(format!("Document how to use {}", c["what"].trim()));
+    }
+    if let Some(c) = unclear_re().captures(t) {
+        let what = c["what"].trim();
+        let what = match what.split_once(' ') {
+            Some((the, rest)) if the.eq_ignore_ascii_case("the") => format!("the {rest}"),
+            _ => what.to_string(),
+        };
+        return Some(format!("Clarify {what} in the docs"));
+    }
     if let Some(c) = possible_re().captures(t) {
         let what = c["what"].trim().trim_end_matches(['.', '!']);
         return Some(format!("Document whether it is possible to {what}"));
@@ -34,6 +55,21 @@ pub fn question_task(title: &str) -> Option<String> {
     question_lead_re()
         .captures(t)
         .map(|c| format!("Answer the question “{}”", c["what"].trim()))
+}
+
+/// The answer a question no narrower rule words asks for: "when can use tap root ?" → "Answer
+/// the question “when can use tap root ?”". A question naming a failure is a bug report instead.
+pub fn open_question(title: &str) -> Option<String> {
+    lazy_regex!(
+        wh_re,
+        r"(?i)^(?:when|where|which|what|why|who)\b[^?？]*[?？]"
+    );
+    lazy_regex!(
+        failure_re,
+        r"(?i)\b(?:crash\w*|errors?|fail\w*|exceptions?|broken|bugs?|wrong|segfault\w*|abort\w*)\b"
+    );
+    let t = title.lines().next().unwrap_or("").trim();
+    (wh_re().is_match(t) && !failure_re().is_match(t)).then(|| format!("Answer the question “{t}”"))
 }
 
 /// Whether a title is a change written as a commit or a pull request: a lower-case scope and
@@ -95,15 +131,97 @@ pub fn change_task(title: &str) -> Option<String> {
         .map(|c| format!("Review the proposed {}", c["what"].trim_end_matches('.')))
 }
 
-/// A pasted message without the tracker's tag before it: "[DevTools Bug]: Warning: …" →
-/// "Warning: …".
+/// A pasted message without the tracker's tag or the logger's prefix before it, and without the
+/// detail after its first clause: "[DevTools Bug]: Warning: …" → "Warning: …"; "W
+/// tensorflow/…/dso_loader.cc:64] Could not load dynamic library 'libcudnn.so.8'; dlerror: …" →
+/// "Could not load dynamic library 'libcudnn.so.8'".
 pub fn message_of(title: &str) -> &str {
-    super::task::without_tag(title.trim())
+    // glog's "W path/file.cc:64] " (severity, source file, line) says where it was logged.
+    lazy_regex!(
+        log_prefix_re,
+        r"^[IWEF]\d{0,4}\s*(?:[\d:.\s]+)?\S+\.\w+:\d+\]\s*"
+    );
+    let t = super::task::without_tag(title.trim());
+    let t = log_prefix_re().find(t).map_or(t, |m| &t[m.end()..]);
+    t.split("; ").next().unwrap_or(t).trim()
+}
+
+/// The fix task of a title led by the failure it names: "Intermittent failure in
+/// `fee_estimation.py`" → "Fix the intermittent failure in `fee_estimation.py`"; "Build failure
+/// on M1 (arm64): …" → "Fix the build failure on M1 (arm64): …".
+pub fn failure_task(title: &str) -> Option<String> {
+    lazy_regex!(
+        failure_re,
+        r"(?i)^(?P<what>(?:(?:intermittent|flaky|sporadic|random|occasional)\s+)?(?:(?:build|test|ci|link|linker|compile|compilation|unit\s+test)\s+)?(?:failures?|errors?))\s+(?P<rest>(?:in|on|of|for|with|when|while|under)\b.+)$"
+    );
+    let t = title.lines().next().unwrap_or("").trim();
+    let c = failure_re().captures(t)?;
+    Some(format!(
+        "Fix the {} {}",
+        c["what"].to_lowercase(),
+        c["rest"].trim()
+    ))
+}
+
+/// A title without the tracker's kind tag: "[Feature Request] Default Keras callback" and "GPU
+/// delegate dynamic shapes (Feature Request)" name what users get without it. A component tag
+/// ("[Accessibility] …") stays: it says where.
+pub fn without_kind_tag(line: &str) -> &str {
+    lazy_regex!(
+        lead_re,
+        r"(?i)^(?:\[\s*(?:feature(?:[\s-]+request)?|fr|enhancement|request|proposal|suggestion|idea|rfe)\s*\]|(?:feature(?:\s+request)?|enhancement|rfe)\s*:)\s*:?\s*"
+    );
+    lazy_regex!(
+        trail_re,
+        r"(?i)\s*[\[(]\s*(?:feature(?:[\s-]+request)?|enhancement|fr)\s*[\])]\s*$"
+    );
+    let t = lead_re().find(line).map_or(line, |m| &line[m.end()..]);
+    let t = trail_re().find(t).map_or(t, |m| &t[..m.start()]);
+    if t.chars().any(char::is_alphabetic) {
+        t.trim()
+    } else {
+        line
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_and_log_lines_are_worded_as_the_work() {
+        assert_eq!(
+            failure_task("Intermittent failure in `feature_fee_estimation.py`").as_deref(),
+            Some("Fix the intermittent failure in `feature_fee_estimation.py`")
+        );
+        assert_eq!(
+            failure_task("Build failure on M1 (arm64): error: unknown target CPU").as_deref(),
+            Some("Fix the build failure on M1 (arm64): error: unknown target CPU")
+        );
+        assert_eq!(failure_task("Failure modes of the exporter"), None);
+        assert_eq!(
+            message_of("W tensorflow/stream_executor/dso_loader.cc:64] Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open"),
+            "Could not load dynamic library 'libcudnn.so.8'"
+        );
+    }
+
+    #[test]
+    fn kind_tags_leave_story_titles() {
+        assert_eq!(
+            without_kind_tag("[Feature Request] Default callback for timing the loop"),
+            "Default callback for timing the loop"
+        );
+        assert_eq!(
+            without_kind_tag("GPU delegate dynamic input shapes (Feature Request)"),
+            "GPU delegate dynamic input shapes"
+        );
+        assert_eq!(without_kind_tag("Feature: dark mode"), "dark mode");
+        assert_eq!(
+            without_kind_tag("[Accessibility] Focus moves to the symbol"),
+            "[Accessibility] Focus moves to the symbol"
+        );
+        assert_eq!(without_kind_tag("[Feature]"), "[Feature]");
+    }
 
     #[test]
     fn questions_become_the_docs_they_ask_for() {
@@ -124,6 +242,20 @@ mod tests {
             Some("Answer the question “lib context overrides app context”")
         );
         assert_eq!(question_task("Add a way to export timings"), None);
+        assert_eq!(
+            question_task("how using the exporter in a flask app").as_deref(),
+            Some("Document how to use the exporter in a flask app")
+        );
+        assert_eq!(
+            question_task("The relationship between the strides of Pool2D is unclear").as_deref(),
+            Some("Clarify the relationship between the strides of Pool2D in the docs")
+        );
+        assert_eq!(
+            open_question("when can I use batched exports ? is there a guide ?").as_deref(),
+            Some("Answer the question “when can I use batched exports ? is there a guide ?”")
+        );
+        // A question about a failure is a bug report, not a docs question.
+        assert_eq!(open_question("Why does the exporter crash on start?"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! preserved"), or the part users rely on when the words state no outcome.
 
 use super::story::StoryDraft;
+use super::symptoms;
 use super::task::capitalise;
 use super::words;
 
@@ -157,7 +158,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
     );
     lazy_regex!(
         not_done_re,
-        r"(?i)^(?P<subject>.+?)\s+(?:(?P<have>haven't|hasn't|have\s+not|has\s+not)\s+been|not)\s+(?P<state>loaded|shown|updated|rendered|saved|displayed|visible|supported|applied|respected|detected|recogni[sz]ed|installed|started|synced|refreshed|restored|sent|called|cleared|closed|opened)\b"
+        r"(?i)^(?P<subject>.+?)\s+(?:(?P<have>haven't|hasn't|have\s+not|has\s+not)\s+been|not)\s+(?P<state>loaded|shown|updated|rendered|saved|displayed|visible|supported|applied|respected|detected|recogni[sz]ed|installed|started|synced|refreshed|restored|sent|called|cleared|closed|opened|implemented)\b"
     );
     lazy_regex!(
         cannot_re,
@@ -177,7 +178,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
         done_wrong_re,
         r"(?i)^(?P<subject>.+?)\s+(?P<be>is|are)\s+(?P<part>[a-z]+)\s+(?:incorrectly|wrongly)\b"
     );
-    if let Some(out) = event_outcome(what).or_else(|| speed_outcome(what)) {
+    if let Some(out) = symptoms::outcome(what).or_else(|| speed_outcome(what)) {
         return Some(out);
     }
     // "Broadcast output incorrect": the state without its verb.
@@ -272,7 +273,11 @@ fn symptom_outcome(what: &str) -> Option<String> {
     {
         return None;
     }
-    let plural_subject = subject.ends_with('s') && !subject.ends_with("ss");
+    // "TensorFlow operator ExtractImagePatches" is one thing; "bitcoind and bitcoin-cli" two.
+    let last = subject.rsplit(' ').next().unwrap_or(subject);
+    let plural_subject =
+        (subject.ends_with('s') && !subject.ends_with("ss") && !is_code_name(last))
+            || subject.contains(" and ");
     // A command or code name keeps its own case ("bitcoin-cli", "cv::imread").
     let named = subject
         .split(' ')
@@ -478,25 +483,6 @@ fn speed_outcome(what: &str) -> Option<String> {
     ))
 }
 
-/// The outcome of a failure named before its case: "Crash when running tf.nn.pool" →
-/// "Running tf.nn.pool no longer crashes"; "Segmentation fault when compiling with lto" →
-/// "Compiling with lto no longer crashes".
-fn event_outcome(what: &str) -> Option<String> {
-    lazy_regex!(
-        event_re,
-        r"(?i)^(?P<event>crash(?:es)?|segfaults?|segmentation\s+fault|abort|overflow|hang|freeze|deadlock)(?:\s+(?:bug|error|issue))?\s+(?:when|while)\s+(?P<case>(?P<gerund>[a-z]+ing)\b.+)$"
-    );
-    let c = event_re().captures(what.trim())?;
-    words::base_of_gerund(&c["gerund"])?;
-    let verb = match c["event"].to_lowercase().as_str() {
-        "overflow" => "overflows",
-        "hang" | "deadlock" => "hangs",
-        "freeze" => "freezes",
-        _ => "crashes",
-    };
-    Some(format!("{} no longer {verb}", capitalise(c["case"].trim())))
-}
-
 /// The outcome title of a user's bug report, from its own words: "Copy image output doesn't
 /// work on Linux" → "Copy image output works on Linux". `None` for questions, long titles and
 /// reports whose symptom cannot be negated from their words.
@@ -512,7 +498,14 @@ pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
         .filter(|p| !p.is_empty());
     let t = bug_lead_re().replace(line, "");
     let t = t.trim().trim_end_matches(['.', '!']);
-    if t.is_empty() || t.contains('?') {
+    // "New DevTools can't access immutable.js objects?" is a report with a doubtful tone; a title
+    // led by a question word, or with a question inside it, asks something instead.
+    lazy_regex!(
+        question_re,
+        r"(?i)^(?:how|what|why|when|where|which|who|is|are|can|could|does|do|should|will|would)\s"
+    );
+    let t = t.strip_suffix('?').unwrap_or(t).trim_end();
+    if t.is_empty() || t.contains('?') || question_re().is_match(t) {
         return None;
     }
     if t.split(' ').count() <= 16 {

@@ -13,6 +13,7 @@ pub mod grounding;
 mod kinds;
 pub mod report;
 pub mod story;
+mod symptoms;
 pub mod task;
 mod unwrap;
 mod validate;
@@ -128,6 +129,11 @@ pub const HEAD_DOUBTS: f32 = 0.2;
 /// Least classifier story probability a suggested story must get.
 pub const MIN_STORY_PROBABILITY: f32 = 0.5;
 
+/// The story probability a bug report's outcome title needs. The report itself already reads as
+/// a story and its outcome only negates the report's own words, so a terse outcome ("Running
+/// tf.image.resize no longer overflows") is not refused for reading like a code name.
+const MIN_BUG_OUTCOME_PROBABILITY: f32 = 0.3;
+
 /// The refiner: classifier, findings, refinement heads and an optional product profile.
 pub struct Rewriter {
     classifier: Arc<Classifier>,
@@ -220,13 +226,15 @@ impl Rewriter {
 
     /// The checks a drafted story must pass. `inherited` are findings the item itself already
     /// has: a bug's outcome title ("Shallow renderer supports React.memo") is not refused for
-    /// naming the same code part its report named.
+    /// naming the same code part its report named. `min_story` is the story probability the
+    /// draft needs.
     fn story_checks(
         &self,
         draft: &story::StoryDraft,
         text: &str,
         profile: Option<&Profile>,
         inherited: &[Code],
+        min_story: f32,
     ) -> Result<(Grounding, Option<f32>, Vec<String>)> {
         let parts: Vec<&str> = [&draft.role, &draft.goal, &draft.benefit]
             .into_iter()
@@ -251,10 +259,8 @@ impl Rewriter {
             .analyzer
             .analyze(&Item::from_text(&draft.story), scores);
         let p = a.scores.story;
-        if p < MIN_STORY_PROBABILITY {
-            failed.push(format!(
-                "story probability {p:.2} < {MIN_STORY_PROBABILITY:.2}"
-            ));
+        if p < min_story {
+            failed.push(format!("story probability {p:.2} < {min_story:.2}"));
         }
         for f in a
             .findings
@@ -393,7 +399,7 @@ impl RewriteEngine for Rewriter {
             };
             out.source = Source::Input;
             let first_line = item.title.lines().next().unwrap_or("").trim();
-            out.story = Some(first_line.to_string());
+            out.story = Some(asks::without_kind_tag(first_line).to_string());
             let get = |s: &Option<super::Span>| s.as_ref().map(|s| s.text.clone());
             (out.role, out.goal, out.benefit) =
                 (get(&parts.role), get(&parts.goal), get(&parts.benefit));
@@ -445,7 +451,13 @@ impl RewriteEngine for Rewriter {
                 }
             }
             if let Some(d) = fix::bug_outcome(&item.title).filter(|_| !template) {
-                let (g, p, failed) = self.story_checks(&d, &text, profile, &out.checks.findings)?;
+                let (g, p, failed) = self.story_checks(
+                    &d,
+                    &text,
+                    profile,
+                    &out.checks.findings,
+                    MIN_BUG_OUTCOME_PROBABILITY,
+                )?;
                 if failed.is_empty() {
                     out.story = Some(d.story);
                     out.grounding = g;
@@ -500,7 +512,8 @@ impl RewriteEngine for Rewriter {
         };
         let mut told = None;
         if let Some(d) = draft {
-            let (g, p, failed) = self.story_checks(&d, &text, profile, &[])?;
+            let (g, p, failed) =
+                self.story_checks(&d, &text, profile, &[], MIN_STORY_PROBABILITY)?;
             out.grounding = g;
             out.checks.story_probability = p;
             if failed.is_empty() {

@@ -189,6 +189,9 @@ pub fn report(title: &str) -> Option<Report> {
             c["subject"].trim()
         )));
     }
+    if let Some(task) = super::asks::open_question(t) {
+        return Some(Report::HowTo(task));
+    }
     // A build log pasted under the title ("[100%] Linking CXX executable …") makes any title a
     // report about building the project.
     lazy_regex!(

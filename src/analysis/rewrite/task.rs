@@ -198,7 +198,8 @@ fn scoped(scope: Option<&str>, title: String) -> String {
 
 /// The honest imperative task title for an item.
 pub fn task_title(title: &str, category: Category) -> String {
-    if let Some(task) = super::asks::change_task(title) {
+    if let Some(task) = super::asks::change_task(title).or_else(|| super::asks::failure_task(title))
+    {
         return task;
     }
     let line = title.lines().next().unwrap_or("").trim();

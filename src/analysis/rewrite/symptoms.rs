@@ -1,0 +1,137 @@
+//! Bug titles whose symptom comes before its subject, or is told as a mislabel, a wrong value or
+//! a lost ability: "Error when running tf.x" → "Running tf.x no longer raises an error", "useEffect
+//! hook incorrectly labelled as the reason" → "useEffect hook is no longer labelled as the reason",
+//! "Wrong version for OpenCV 4.7.0 on the releases page" → "The version for OpenCV 4.7.0 on the
+//! releases page is correct", "bitcoind does not support symbolic links anymore" → "bitcoind
+//! supports symbolic links again". Blind round 12b rejected these returned word for word.
+
+use super::task::capitalise;
+use super::words;
+
+/// The outcome of one of these symptoms, or `None`.
+pub fn outcome(what: &str) -> Option<String> {
+    let what = what.trim();
+    event(what)
+        .or_else(|| mislabel(what))
+        .or_else(|| wrong_value(what))
+        .or_else(|| lost_ability(what))
+}
+
+/// A failure named before its case: "Crash when running tf.nn.pool" → "Running tf.nn.pool no
+/// longer crashes"; "Segmentation fault when compiling with lto" → "Compiling with lto no longer
+/// crashes".
+fn event(what: &str) -> Option<String> {
+    lazy_regex!(
+        event_re,
+        r"(?i)^(?P<event>crash(?:es)?|segfaults?|segmentation\s+fault|abort|overflow|hang|freeze|deadlock|errors?|exception)(?:\s+(?:bug|error|issue))?\s+(?:when|while)\s+(?P<case>(?P<gerund>[a-z]+ing)\b.+)$"
+    );
+    let c = event_re().captures(what)?;
+    words::base_of_gerund(&c["gerund"].to_lowercase())?;
+    let verb = match c["event"].to_lowercase().as_str() {
+        "overflow" => "overflows",
+        "hang" | "deadlock" => "hangs",
+        "freeze" => "freezes",
+        "abort" => "aborts",
+        "error" | "errors" => "raises an error",
+        "exception" => "raises an exception",
+        _ => "crashes",
+    };
+    Some(format!("{} no longer {verb}", capitalise(c["case"].trim())))
+}
+
+/// "X incorrectly labelled as Y" → "X is no longer labelled as Y".
+fn mislabel(what: &str) -> Option<String> {
+    lazy_regex!(
+        mislabel_re,
+        r"(?i)^(?P<subject>[^,:;]+?)\s+(?:(?P<be>is|are)\s+)?(?:incorrectly|wrongly|falsely|mistakenly)\s+(?P<part>[a-z]+ed)\s+as\s+(?P<rest>[^,;:]+)$"
+    );
+    let c = mislabel_re().captures(what)?;
+    let plural = c
+        .name("be")
+        .is_some_and(|b| b.as_str().eq_ignore_ascii_case("are"));
+    let be = if plural { "are" } else { "is" };
+    Some(format!(
+        "{} {be} no longer {} as {}",
+        c["subject"].trim(),
+        c["part"].to_lowercase(),
+        c["rest"].trim()
+    ))
+}
+
+/// "Wrong version for OpenCV 4.7.0 in the releases website" → "The version for OpenCV 4.7.0 in
+/// the releases website is correct".
+fn wrong_value(what: &str) -> Option<String> {
+    lazy_regex!(
+        wrong_re,
+        r"(?i)^(?:wrong|incorrect)\s+(?P<thing>[a-z]+)\s+(?P<rest>(?:for|of|in|on)\s+[^,;:]+)$"
+    );
+    let c = wrong_re().captures(what)?;
+    Some(format!(
+        "The {} {} is correct",
+        c["thing"].to_lowercase(),
+        c["rest"].trim()
+    ))
+}
+
+/// "X does not support(s) Y anymore" → "X supports Y again": the report says it worked before.
+fn lost_ability(what: &str) -> Option<String> {
+    lazy_regex!(
+        lost_re,
+        r"(?i)^(?P<subject>[^,:;]+?)\s+(?:doesn't|does\s+not|don't|do\s+not|no\s+longer)\s+(?P<verb>[a-z]+)\s+(?P<object>[^,;:]+?)\s+(?:anymore|any\s+more|any\s+longer)$"
+    );
+    let c = lost_re().captures(what)?;
+    let verb = c["verb"].to_lowercase();
+    let base = if words::is_verb(&verb) {
+        verb
+    } else {
+        words::base_of_third_person(&verb)?.to_string()
+    };
+    let subject = c["subject"].trim();
+    let plural = subject.contains(" and ");
+    let verb = if plural {
+        base
+    } else {
+        words::third_person(&base)
+    };
+    Some(format!("{subject} {verb} {} again", c["object"].trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome;
+
+    #[test]
+    fn symptoms_before_their_subject_become_outcomes() {
+        let cases = [
+            (
+                "Error when running tensorflow.python.ops.sparse_ops.sparse_to_dense",
+                "Running tensorflow.python.ops.sparse_ops.sparse_to_dense no longer raises an error",
+            ),
+            (
+                "Abort when running tf.math.sobol_sample",
+                "Running tf.math.sobol_sample no longer aborts",
+            ),
+            (
+                "useEffect hook incorrectly labelled as reason for component rendering",
+                "useEffect hook is no longer labelled as reason for component rendering",
+            ),
+            (
+                "Wrong version for OpenCV 4.7.0 in the releases website for iOS",
+                "The version for OpenCV 4.7.0 in the releases website for iOS is correct",
+            ),
+            (
+                "bitcoind and bitcoin-cli does not supports symbolic link anymore",
+                "bitcoind and bitcoin-cli support symbolic link again",
+            ),
+            (
+                "The exporter does not keep comments anymore",
+                "The exporter keeps comments again",
+            ),
+        ];
+        for (title, want) in cases {
+            assert_eq!(outcome(title).as_deref(), Some(want), "{title}");
+        }
+        assert_eq!(outcome("Wrong"), None);
+        assert_eq!(outcome("Errors in the log"), None);
+    }
+}
