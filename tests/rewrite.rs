@@ -209,4 +209,43 @@ fn users_reports_are_answered_as_what_they_are() {
         assert_eq!(r.task.as_deref(), Some(task));
         assert!(r.story.is_none());
     }
+    // The same thin title with a description that says what happened is acted on, not asked
+    // about; a symptom whose words give no outcome is answered as its fix, never unchanged.
+    let mut item = Item::from_text("Background theme");
+    item.description = Some(
+        "After switching to the dark background theme in settings the sidebar text stays black, so it cannot be read at all.".into(),
+    );
+    let r = rewriter().rewrite(&item, None).unwrap();
+    assert!(
+        !r.task
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Ask the reporter"),
+        "{r:?}"
+    );
+    let r = refine("React 16 does not lowercase HTML attributes in generated HTML");
+    assert_eq!(r.disposition, Disposition::Reframe, "{r:?}");
+    assert_eq!(
+        r.task.as_deref(),
+        Some("Fix: React 16 does not lowercase HTML attributes in generated HTML")
+    );
+    assert!(r.story.is_none(), "{r:?}");
+    // A proposal is the team's decision; a request in a tracker's words becomes the story it
+    // asks for, never its title returned unchanged; a person's template story stays a story.
+    let r = refine("RFC: Make Refs Opt-in");
+    assert_eq!(r.disposition, Disposition::KeepTask, "{r:?}");
+    assert_eq!(
+        r.task.as_deref(),
+        Some("Decide on the proposal “Make Refs Opt-in”")
+    );
+    let r = refine("Provide a way to export playlists as CSV");
+    assert_eq!(r.disposition, Disposition::AlreadyStory, "{r:?}");
+    assert_eq!(
+        r.story.as_deref(),
+        Some("As a user, I want a way to export playlists as CSV.")
+    );
+    let text = "As an Archivist, I don't want to overwrite someone else's changes to a record.";
+    let r = refine(text);
+    assert_eq!(r.disposition, Disposition::AlreadyStory, "{r:?}");
+    assert!(r.task.is_none(), "{r:?}");
 }

@@ -52,9 +52,14 @@ pub fn question_task(title: &str) -> Option<String> {
             c["what"].trim()
         ));
     }
-    question_lead_re()
-        .captures(t)
-        .map(|c| format!("Answer the question “{}”", c["what"].trim()))
+    question_lead_re().captures(t).map(|c| {
+        let what = c["what"].trim();
+        // "Question about X" names its subject, not the question itself.
+        match what.strip_prefix("about ") {
+            Some(subject) => format!("Answer the question about {subject}"),
+            None => format!("Answer the question “{what}”"),
+        }
+    })
 }
 
 /// The answer a question no narrower rule words asks for: "when can use tap root ?" → "Answer
@@ -154,13 +159,31 @@ pub fn failure_task(title: &str) -> Option<String> {
         failure_re,
         r"(?i)^(?P<what>(?:(?:intermittent|flaky|sporadic|random|occasional)\s+)?(?:(?:build|test|ci|link|linker|compile|compilation|unit\s+test)\s+)?(?:failures?|errors?))\s+(?P<rest>(?:in|on|of|for|with|when|while|under)\b.+)$"
     );
+    // "test: failure in interface_rest.py": the commit-style kind says what failed.
+    lazy_regex!(
+        kind_re,
+        r"(?i)^(?:\[(?P<k1>test|ci|build)\]|(?P<k2>test|ci|build)\s*:)\s*"
+    );
     let t = title.lines().next().unwrap_or("").trim();
+    let (kind, t) = match kind_re().captures(t) {
+        Some(k) => {
+            let name = k.name("k1").or(k.name("k2")).map_or("", |m| m.as_str());
+            let name = if name.eq_ignore_ascii_case("ci") {
+                "CI".to_string()
+            } else {
+                name.to_lowercase()
+            };
+            (Some(name), &t[k.get(0).expect("match").end()..])
+        }
+        None => (None, t),
+    };
     let c = failure_re().captures(t)?;
-    Some(format!(
-        "Fix the {} {}",
-        c["what"].to_lowercase(),
-        c["rest"].trim()
-    ))
+    let what = c["what"].to_lowercase();
+    let what = match kind {
+        Some(k) if what.split(' ').count() == 1 => format!("{k} {what}"),
+        _ => what,
+    };
+    Some(format!("Fix the {what} {}", c["rest"].trim()))
 }
 
 /// A title without the tracker's kind tag: "[Feature Request] Default Keras callback" and "GPU
@@ -197,6 +220,14 @@ mod tests {
         assert_eq!(
             failure_task("Build failure on M1 (arm64): error: unknown target CPU").as_deref(),
             Some("Fix the build failure on M1 (arm64): error: unknown target CPU")
+        );
+        assert_eq!(
+            failure_task("test: failure in wallet_backup.py").as_deref(),
+            Some("Fix the test failure in wallet_backup.py")
+        );
+        assert_eq!(
+            failure_task("[CI] flaky failure on the arm runner").as_deref(),
+            Some("Fix the flaky failure on the arm runner")
         );
         assert_eq!(failure_task("Failure modes of the exporter"), None);
         assert_eq!(

@@ -508,8 +508,11 @@ pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
     if t.is_empty() || t.contains('?') || question_re().is_match(t) {
         return None;
     }
+    // A quoted message is the program's words: negating inside it garbles the quote (blind
+    // round 14: "\"Hook parsing no longer fails \" Components tab").
     if t.split(' ').count() <= 16 {
-        if let Some(outcome) = symptom_outcome(t) {
+        let kept = |o: &String| quotes_kept(t, o) && !states_a_fact(o);
+        if let Some(outcome) = symptom_outcome(t).filter(kept) {
             return Some(fix_draft(outcome));
         }
     }
@@ -524,6 +527,26 @@ pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
     let part = part.filter(|_| message_re().is_match(message))?;
     (message.split(' ').count() <= 10)
         .then(|| fix_draft(format!("{part} no longer fails with “{message}”")))
+}
+
+/// Whether every quoted message in `outcome` is one of `title`'s: a quote is the program's
+/// words, and negating inside it garbles them (blind round 14).
+fn quotes_kept(title: &str, outcome: &str) -> bool {
+    lazy_regex!(quote_re, r#""[^"]+"|“[^”]+”|(?:^|\s)'[^']+'"#);
+    quote_re()
+        .find_iter(outcome)
+        .all(|m| title.contains(m.as_str().trim_start()))
+}
+
+/// Whether an outcome only asserts what a thing is ("DistributedDatasetInterface is an
+/// attribute of input_lib"): the negation of "is not a …" is a fact about code, not behaviour
+/// a user sees, and blind rounds 13 and 14 rejected it as circular.
+fn states_a_fact(outcome: &str) -> bool {
+    lazy_regex!(
+        fact_re,
+        r"(?i)^\S+(?:\s+\S+)?\s+(?:is|are)\s+(?:a|an|the)\s"
+    );
+    fact_re().is_match(outcome)
 }
 
 /// The outcome of a fix worded as keeping something right: "preserve the writeable flag in

@@ -163,6 +163,18 @@ fn reframes_and_bug_outcomes() {
         Some(r#""open in editor" works for vscode remote files"#)
     );
     assert_eq!(
+        bug(r#"[DevTools Bug]: "Hook parsing failed" Components tab"#),
+        None
+    );
+    assert_eq!(
+        bug("[DevTools Bug]: 'Unable to find React on the page' in incognito on Firefox"),
+        None
+    );
+    assert_eq!(
+        bug("DistributedDatasetInterface is not an attribute of input_lib"),
+        None
+    );
+    assert_eq!(
         bug(
             r#"Fetch API cannot load webpack-internal:///x. URL scheme "webpack-internal" is not supported"#
         ),

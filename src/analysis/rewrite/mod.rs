@@ -12,9 +12,11 @@ pub mod fix;
 pub mod grounding;
 mod kinds;
 pub mod report;
+mod requests;
 pub mod story;
 mod symptoms;
 pub mod task;
+mod triage;
 mod unwrap;
 mod validate;
 pub mod words;
@@ -414,60 +416,19 @@ impl RewriteEngine for Rewriter {
                 out.why = "A problem users hit, so it stays a story; retitle it as the behaviour users should see, not the symptom.".into();
                 out.note = Some("a bug report: state the outcome users expect".into());
             }
-            // A bare name ("music store database", "Bug in CodeSpace") says too little to call
-            // it good: the honest next step is to ask.
-            // The panel rejected such a title returned as a story: the next step is the team's
-            // triage, a task, until the reporter says what they expected.
-            let steps = format!(
-                "Ask the reporter for the steps that raise “{}”",
-                asks::message_of(first_line)
-            );
-            let triage = report::too_little(first_line)
-                .map(|why| {
-                    let ask = if report::names_error(first_line) {
-                        steps.clone()
-                    } else {
-                        format!("Ask the reporter what “{first_line}” should do")
-                    };
-                    (why, ask)
-                })
-                .or_else(|| {
-                    report::raw_error(first_line).then_some((
-                        "Only an error message: ask the reporter what they did and what they expected before refining it.",
-                        steps,
-                    ))
-                });
-            if !template {
+            let triage = triage::triage(first_line);
+            let template = template || triage::opens_as_template(first_line);
+            if !template && (!triage::described(item) || triage::untitled(first_line)) {
                 if let Some((why, task)) = triage {
-                    out.disposition = Disposition::KeepTask;
-                    out.category = Some(Category::Other);
-                    out.task = Some(task);
-                    out.why = why.into();
+                    out.answer_as_task(Disposition::KeepTask, Category::Other, task, why);
                     out.note = Some("too little to refine: ask the reporter".into());
                     out.source = Source::Extracted;
-                    (out.story, out.role, out.goal, out.benefit) = (None, None, None, None);
-                    out.checks.story_probability = None;
                     return Ok(out);
                 }
             }
-            if let Some(d) = fix::bug_outcome(&item.title).filter(|_| !template) {
-                let (g, p, failed) = self.story_checks(
-                    &d,
-                    &text,
-                    profile,
-                    &out.checks.findings,
-                    MIN_BUG_OUTCOME_PROBABILITY,
-                )?;
-                if failed.is_empty() {
-                    out.story = Some(d.story);
-                    out.grounding = g;
-                    out.checks.story_probability = p;
-                    out.source = Source::Extracted;
-                    out.why =
-                        "A problem users hit, so a story; worded as the outcome they will see."
-                            .into();
-                    out.note = Some("a bug report: its story states the outcome".into());
-                }
+            if !template {
+                let bug = report == Some(report::Report::Bug);
+                self.reword_report(&mut out, item, &text, profile, bug, triage.is_some())?;
             }
             return Ok(out);
         }

@@ -350,7 +350,12 @@ pub fn fix_task(core: &str) -> String {
         };
         return format!("Fix the broken {what}{}", &c["rest"]);
     }
-    if finite_re().is_match(core) {
+    // "Strict mode badge points to the old docs": a verb in the third person makes a sentence.
+    let sentence = core
+        .split(' ')
+        .skip(1)
+        .any(|w| w.len() > 3 && super::words::base_of_third_person(w).is_some());
+    if finite_re().is_match(core) || sentence {
         format!("Fix: {}", capitalise(core))
     } else {
         format!("Fix {core}")

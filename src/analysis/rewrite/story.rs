@@ -62,7 +62,7 @@ pub fn story_role(item_role: Option<&str>, persona: Option<&str>) -> String {
         .unwrap_or_else(|| "user".into())
 }
 
-fn render(role: &str, goal: &str, benefit: Option<&str>) -> String {
+pub(super) fn render(role: &str, goal: &str, benefit: Option<&str>) -> String {
     let lower = role.to_lowercase();
     let vowel_sound = lower.starts_with(['a', 'e', 'i', 'o'])
         || (lower.starts_with('u') && !lower.starts_with("us") && !lower.starts_with("uni"));

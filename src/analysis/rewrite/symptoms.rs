@@ -3,7 +3,8 @@
 //! hook incorrectly labelled as the reason" → "useEffect hook is no longer labelled as the reason",
 //! "Wrong version for OpenCV 4.7.0 on the releases page" → "The version for OpenCV 4.7.0 on the
 //! releases page is correct", "bitcoind does not support symbolic links anymore" → "bitcoind
-//! supports symbolic links again". Blind round 12b rejected these returned word for word.
+//! supports symbolic links again", "webpages didn't load in chrome" → "Webpages load in chrome".
+//! Blind rounds 12b and 12c rejected these returned word for word.
 
 use super::task::capitalise;
 use super::words;
@@ -15,6 +16,61 @@ pub fn outcome(what: &str) -> Option<String> {
         .or_else(|| mislabel(what))
         .or_else(|| wrong_value(what))
         .or_else(|| lost_ability(what))
+        .or_else(|| past_failure(what))
+        .or_else(|| different_results(what))
+}
+
+/// A failure told in the past or as a refusal, of something users do: "webpages didn't load in
+/// chrome" → "Webpages load in chrome". Only verbs of behaviour users see are negated; an object
+/// that says nothing ("won't run anything") has no outcome to state.
+fn past_failure(what: &str) -> Option<String> {
+    lazy_regex!(
+        refused_re,
+        r"(?i)^(?P<subject>[^,:;?]+?)\s+(?:didn't|did\s+not|won't|will\s+not|wouldn't|would\s+not|couldn't|could\s+not)\s+(?P<verb>load|open|start|launch|show|display|appear|render|save|connect|respond|play|print|sync|update|work|run|close|install|refresh|scroll|send)\b(?P<rest>[^,;:?]*)$"
+    );
+    lazy_regex!(
+        empty_re,
+        r"(?i)\b(?:anything|everything|at\s+all|bugs?|issues?|problems?|errors?|when|if)\b"
+    );
+    let c = refused_re().captures(what)?;
+    let (subject, rest) = (c["subject"].trim(), c["rest"].trim());
+    if empty_re().is_match(rest) || empty_re().is_match(subject) {
+        return None;
+    }
+    let base = c["verb"].to_lowercase();
+    let plural = subject.contains(" and ")
+        || subject.rsplit(' ').next().is_some_and(|w| {
+            w.ends_with('s') && !w.ends_with("ss") && !super::fix::is_code_name(w)
+        });
+    let verb = if plural {
+        base
+    } else {
+        words::third_person(&base)
+    };
+    let first = subject.split(' ').next().unwrap_or("");
+    let subject = if super::fix::is_code_name(first) {
+        subject.to_string()
+    } else {
+        capitalise(subject)
+    };
+    Some(format!("{subject} {verb} {rest}").trim_end().to_string())
+}
+
+/// "X gives different results before and after Y" → "X gives the same results before and after
+/// Y": the report's own comparison is the outcome.
+fn different_results(what: &str) -> Option<String> {
+    lazy_regex!(
+        different_re,
+        r"(?i)^(?P<subject>[^,:;?]+?)\s+(?P<verb>gives?|returns?|produces?|yields?|outputs?|shows?)\s+(?:different|inconsistent)\s+(?P<what>results?|outputs?|values?|predictions?|answers?)\b(?P<rest>[^,;:?]*)$"
+    );
+    let c = different_re().captures(what)?;
+    Some(format!(
+        "{} {} the same {}{}",
+        c["subject"].trim(),
+        c["verb"].to_lowercase(),
+        c["what"].to_lowercase(),
+        c["rest"].trim_end()
+    ))
 }
 
 /// A failure named before its case: "Crash when running tf.nn.pool" → "Running tf.nn.pool no
@@ -131,6 +187,22 @@ mod tests {
         for (title, want) in cases {
             assert_eq!(outcome(title).as_deref(), Some(want), "{title}");
         }
+        let more = [
+            ("webpages didn't load in chrome", "Webpages load in chrome"),
+            (
+                "The export dialog won't open on macOS",
+                "The export dialog opens on macOS",
+            ),
+            (
+                "model with lstmcell gives different results before and after tflite conversion",
+                "model with lstmcell gives the same results before and after tflite conversion",
+            ),
+        ];
+        for (title, want) in more {
+            assert_eq!(outcome(title).as_deref(), Some(want), "{title}");
+        }
+        assert_eq!(outcome("VS code won't run anything"), None);
+        assert_eq!(outcome("The build didn't compile the docs"), None);
         assert_eq!(outcome("Wrong"), None);
         assert_eq!(outcome("Errors in the log"), None);
     }

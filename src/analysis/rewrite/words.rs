@@ -19,8 +19,8 @@ const VERB_LIST: &str = "accept access adapt add address adjust adopt alert alig
     localise localize lock log lower maintain make manage map mark measure merge migrate mirror \
     mock modernise modernize modify monitor mount move normalise normalize notify open optimise \
     optimize organise organize override package parallelize parse patch pause persist pin plan \
-    populate port precompute prefetch prepare preserve prevent print prioritise prioritize \
-    process profile promote protect prototype provide provision prune publish pull purge push \
+    point populate port precompute prefetch prepare preserve prevent print prioritise prioritize \
+    process produce profile promote protect prototype provide provision prune publish pull purge push \
     put query quarantine queue raise re-enable read rebase rebuild recalculate receive record \
     recover redesign redirect reduce refactor refine refresh regenerate register reindex reject \
     release reload relocate remove rename render reorder reorganise reorganize repackage repair \
@@ -28,7 +28,7 @@ const VERB_LIST: &str = "accept access adapt add address adjust adopt alert alig
     restrict restructure retain retire retrieve retry return reuse revert review revisit rework \
     rewrite roll rotate route run sanitise sanitize save scale scan schedule search secure seed \
     see select send separate serialize serve set setup share ship shorten show shrink sign simplify \
-    skip sort speed spike split squash stabilise stabilize stage standardise standardize start \
+    skip solve sort speed spike split squash stabilise stabilize stage standardise standardize start \
     stop store stream streamline strip stub submit subscribe support suppress swap switch sync \
     tag test throttle tidy tighten toggle trace track transfer transform translate trigger trim \
     truncate tune turn unblock undo unify uninstall unlock unpin untangle update upgrade upload \

@@ -1,0 +1,339 @@
+//! Tracker titles that are user stories but not yet written as one: a request ("Provide a way
+//! to …", "X should …") becomes the story it asks for; a symptom ("Balance is 0 after …") is
+//! told apart, since it asks for a fix, not a feature.
+//!
+//! Blind rounds 12c and 13 rejected such titles returned unchanged as "already a story": a
+//! product owner wants who asks and what they want written, in the item's own words.
+
+use super::story::{render, StoryDraft};
+use super::{fix, words};
+
+lazy_regex!(
+    should_re,
+    r"(?i)^(?P<subject>[^,;:?]{2,60}?)\s+(?:should|must)(?P<not>\s+not|n't)?\s+(?P<rest>[a-z][^?]*?)[.!]?$"
+);
+
+/// Request verbs whose object is what the user wants: "Provide a way to …" → "a way to …".
+const GIVING: [&str; 4] = ["add", "provide", "offer", "introduce"];
+/// Verbs a user performs: "Export playlists as CSV" → "to export playlists as CSV".
+const USER_ACTIONS: &[&str] = &[
+    "filter",
+    "export",
+    "import",
+    "search",
+    "sort",
+    "view",
+    "download",
+    "upload",
+    "share",
+    "save",
+    "edit",
+    "delete",
+    "rename",
+    "print",
+    "copy",
+    "select",
+    "hide",
+    "undo",
+    "preview",
+    "customize",
+    "broadcast",
+    "send",
+    "restore",
+    "open",
+    "find",
+    "navigate",
+    "trigger",
+    "schedule",
+    "compare",
+    "merge",
+    "archive",
+    "invite",
+    "configure",
+    "change",
+    "choose",
+    "move",
+    "track",
+    "pin",
+];
+/// Words after the subject that make a title a statement of what happens now.
+const FINITE: [&str; 18] = [
+    "is", "are", "was", "were", "has", "have", "doesn't", "don't", "didn't", "isn't", "aren't",
+    "wasn't", "can't", "cannot", "won't", "does", "did", "got",
+];
+
+/// The story a request title asks for, spoken by `role`, or `None` when the title is not a
+/// request this wording can carry without changing its meaning.
+pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
+    let line = line.trim().trim_end_matches(['.', '!']);
+    // A leading tag ("[Accessibility]") says where the request belongs, not what it asks.
+    let line = match line.strip_prefix('[').and_then(|l| l.split_once(']')) {
+        Some((tag, rest)) if tag.len() <= 30 => rest.trim_start_matches([' ', ':']),
+        _ => line,
+    };
+    let n = line.split_whitespace().count();
+    if line.ends_with('?') || n < 2 {
+        return None;
+    }
+    let goal = if let Some(c) = should_re().captures(line) {
+        let subject = lower_first(c["subject"].trim());
+        let not = if c.name("not").is_some() { "not " } else { "" };
+        format!("{subject} {not}to {}", &c["rest"])
+    } else {
+        let (first, rest) = line.split_once(' ')?;
+        let verb = first.to_lowercase();
+        if !words::is_verb(&verb) && !USER_ACTIONS.contains(&verb.as_str()) {
+            return wanted(line).map(|goal| draft(role, goal));
+        }
+        if n < 3 {
+            return None;
+        }
+        // A capital after the verb ("Rotate Parameter for …") is a title-cased name, not an
+        // object: the verb may be a noun there.
+        let named = rest.chars().next().is_some_and(char::is_uppercase)
+            && !rest.starts_with("I ")
+            && !fix::is_code_name(rest.split(' ').next().unwrap_or(""));
+        if named && verb != "make" {
+            return None;
+        }
+        if GIVING.contains(&verb.as_str()) {
+            into_place(rest)
+        } else if verb == "support" {
+            format!("support for {rest}")
+        } else if matches!(verb.as_str(), "allow" | "let" | "enable") {
+            let rest = rest
+                .strip_prefix("users to ")
+                .or_else(|| rest.strip_prefix("the user to "))?;
+            format!("to {rest}")
+        } else if verb == "make" {
+            // "Make Alt+F2 work in notification area" → "Alt+F2 to work in notification area".
+            let (what, how) = rest
+                .split_once(' ')
+                .filter(|(_, how)| behaves(how.split(' ').next().unwrap_or("")))?;
+            format!("{what} to {how}")
+        } else if USER_ACTIONS.contains(&verb.as_str()) {
+            format!("to {verb} {rest}")
+        } else {
+            return None;
+        }
+    };
+    Some(draft(role, goal))
+}
+
+fn draft(role: &str, goal: String) -> StoryDraft {
+    StoryDraft {
+        story: render(role, &goal, None),
+        role: Some(role.into()),
+        goal: Some(goal),
+        benefit: None,
+        acceptance_criteria: Vec::new(),
+    }
+}
+
+/// Words that make a noun phrase a defect ("Crash on start", "Missing icons"), not a wish.
+const DEFECTS: [&str; 16] = [
+    "crash",
+    "crashes",
+    "error",
+    "errors",
+    "failure",
+    "exception",
+    "leak",
+    "regression",
+    "broken",
+    "wrong",
+    "incorrect",
+    "missing",
+    "not",
+    "bug",
+    "issue",
+    "problem",
+];
+
+/// What a noun-phrase request wants, in its own words: "Miniscript support for decodescript" →
+/// "miniscript support for decodescript", "No way to implement X" → "a way to implement X".
+/// `None` for a phrase naming a defect or stating a symptom.
+fn wanted(line: &str) -> Option<String> {
+    if let Some(rest) = line
+        .strip_prefix("No way to ")
+        .or_else(|| line.strip_prefix("No option to "))
+    {
+        return Some(format!("a way to {rest}"));
+    }
+    let defect = line
+        .split_whitespace()
+        .any(|w| DEFECTS.contains(&w.to_lowercase().trim_matches([',', '.', ':'])));
+    if defect || states_symptom(line) || line.contains(':') {
+        return None;
+    }
+    Some(sentence_case(line))
+}
+
+/// A title-cased phrase in sentence case ("Nicer Formatting of SSR Validation" → "nicer
+/// formatting of SSR validation"); acronyms and code names keep their case.
+fn sentence_case(s: &str) -> String {
+    let plain = |w: &str| {
+        w.chars().next().is_some_and(char::is_uppercase)
+            && w.chars().skip(1).all(|c| c.is_ascii_lowercase())
+            && !fix::is_code_name(w)
+    };
+    let long: Vec<&str> = s.split(' ').filter(|w| w.len() > 3).collect();
+    let titled = long.len() >= 2 && long.iter().filter(|w| plain(w)).count() * 3 >= long.len() * 2;
+    if !titled {
+        return lower_first(s);
+    }
+    s.split(' ')
+        .map(|w| {
+            if plain(w) {
+                w.to_lowercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `word` says how something should behave after "Make X …": a verb of the list, or
+/// one of the few that only follow "make".
+fn behaves(word: &str) -> bool {
+    matches!(
+        word,
+        "work" | "behave" | "respect" | "appear" | "stay" | "look" | "remember"
+    ) || words::is_verb(word)
+}
+
+/// The decision a proposal asks the team for: "RFC: Make Refs Opt-in" → "Decide on the
+/// proposal “Make Refs Opt-in”". `None` when the title is no proposal.
+pub(super) fn proposal_decision(line: &str) -> Option<String> {
+    lazy_regex!(
+        proposal_re,
+        r"(?i)^(?:\[\s*(?:rfc|proposal)\s*\]|(?:rfc|proposal)\s*:)\s*(?P<what>\S.*?)\s*$"
+    );
+    let c = proposal_re().captures(line)?;
+    Some(format!("Decide on the proposal “{}”", &c["what"]))
+}
+
+/// Whether a title states what happens now ("Notebook list height changes after toggling",
+/// "Balance is 0 after send"): a symptom, whose next step is a fix.
+pub(super) fn states_symptom(line: &str) -> bool {
+    let ws: Vec<String> = line
+        .split_whitespace()
+        .map(|w| w.to_lowercase().trim_matches([',', '.', '!']).to_string())
+        .collect();
+    let Some(first) = ws.first() else {
+        return false;
+    };
+    if words::is_verb(first) || ws.iter().any(|w| w == "should" || w == "must") {
+        return false;
+    }
+    ws.iter().skip(1).any(|w| {
+        FINITE.contains(&w.as_str())
+            || (w.len() > 3 && !w.ends_with("ss") && words::base_of_third_person(w).is_some())
+    })
+}
+
+/// "dark mode to the settings page" → "dark mode in the settings page": what is added to a
+/// place is wanted in it. Only a determiner marks a place: "export to CSV" and "a way to
+/// export" keep their "to".
+fn into_place(rest: &str) -> String {
+    const PLACE: [&str; 6] = ["the", "each", "every", "all", "our", "your"];
+    match rest.split_once(" to ") {
+        Some((what, place)) if PLACE.contains(&place.split(' ').next().unwrap_or("")) => {
+            format!("{what} in {place}")
+        }
+        _ => rest.to_string(),
+    }
+}
+
+/// `s` with a plain capitalised first word lowered ("Quick diff" → "quick diff"); names keep
+/// their case ("DevTools", "React's").
+fn lower_first(s: &str) -> String {
+    let first = s.split(' ').next().unwrap_or("");
+    let plain = first.chars().skip(1).all(|c| c.is_ascii_lowercase());
+    if plain && !fix::is_code_name(first) {
+        let mut c = s.chars();
+        c.next()
+            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn story(line: &str) -> Option<String> {
+        request_story(line, "user").map(|d| d.story)
+    }
+
+    #[test]
+    fn requests_become_the_story_they_ask_for() {
+        assert_eq!(
+            story("Quick diff should not run in diff editor").as_deref(),
+            Some("As a user, I want quick diff not to run in diff editor.")
+        );
+        assert_eq!(
+            story("Provide a way to perform a synchronous render into another root").as_deref(),
+            Some("As a user, I want a way to perform a synchronous render into another root.")
+        );
+        assert_eq!(
+            story("Support partial warm-start from pretrained checkpoints").as_deref(),
+            Some("As a user, I want support for partial warm-start from pretrained checkpoints.")
+        );
+        assert_eq!(
+            story("Add dark mode to the settings page").as_deref(),
+            Some("As a user, I want dark mode in the settings page.")
+        );
+        assert_eq!(
+            story("Add export to CSV").as_deref(),
+            Some("As a user, I want export to CSV.")
+        );
+        assert_eq!(
+            story("Export playlists as CSV").as_deref(),
+            Some("As a user, I want to export playlists as CSV.")
+        );
+        assert_eq!(
+            story("[Accessibility] Make Alt+F2 work in notification area").as_deref(),
+            Some("As a user, I want Alt+F2 to work in notification area.")
+        );
+        assert_eq!(
+            proposal_decision("RFC: Make Refs Opt-in").as_deref(),
+            Some("Decide on the proposal “Make Refs Opt-in”")
+        );
+        assert_eq!(proposal_decision("Make Refs Opt-in"), None);
+        assert_eq!(
+            story("Nicer Formatting of SSR Validation").as_deref(),
+            Some("As a user, I want nicer formatting of SSR validation.")
+        );
+        assert_eq!(
+            story("No way to implement getDerivedStateFromProps").as_deref(),
+            Some("As a user, I want a way to implement getDerivedStateFromProps.")
+        );
+        assert_eq!(
+            story("<datalist> support").as_deref(),
+            Some("As a user, I want <datalist> support.")
+        );
+        assert_eq!(story("Crash on start with empty profile"), None);
+        assert_eq!(story("Balance is 0 after send"), None);
+        // Title case, a question, or a verb this wording cannot carry: no story.
+        assert_eq!(story("Rotate Parameter for putText() function"), None);
+        assert_eq!(story("Should we drop Python 3.8?"), None);
+        assert_eq!(story("Refactor the parser module"), None);
+    }
+
+    #[test]
+    fn symptoms_are_told_from_requests() {
+        assert!(states_symptom(
+            "Notebook list view height changes after toggling the panel"
+        ));
+        assert!(states_symptom(
+            "Balance is 0 after send transaction in testnet"
+        ));
+        assert!(!states_symptom("Quick diff should not run in diff editor"));
+        assert!(!states_symptom("Add dark mode to settings"));
+        assert!(!states_symptom("Dark mode for the settings page"));
+    }
+}
