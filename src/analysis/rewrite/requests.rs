@@ -55,6 +55,13 @@ const USER_ACTIONS: &[&str] = &[
     "move",
     "track",
     "pin",
+    "derive",
+    "see",
+    "sign",
+    "connect",
+    "access",
+    "play",
+    "read",
 ];
 /// Words after the subject that make a title a statement of what happens now.
 const FINITE: [&str; 18] = [
@@ -71,6 +78,7 @@ pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
         Some((tag, rest)) if tag.len() <= 30 => rest.trim_start_matches([' ', ':']),
         _ => line,
     };
+    let line = without_area(line);
     let n = line.split_whitespace().count();
     if line.ends_with('?') || n < 2 {
         return None;
@@ -97,14 +105,22 @@ pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
             return None;
         }
         if GIVING.contains(&verb.as_str()) {
-            into_place(rest)
+            with_article(&into_place(rest))
         } else if verb == "support" {
-            format!("support for {rest}")
+            format!("support for {}", rest.strip_prefix("for ").unwrap_or(rest))
         } else if matches!(verb.as_str(), "allow" | "let" | "enable") {
             let rest = rest
                 .strip_prefix("users to ")
                 .or_else(|| rest.strip_prefix("the user to "))?;
             format!("to {rest}")
+        } else if let Some(what) = (verb == "make")
+            .then(|| {
+                rest.strip_prefix("possible to ")
+                    .or_else(|| rest.strip_prefix("it possible to "))
+            })
+            .flatten()
+        {
+            format!("to be able to {what}")
         } else if verb == "make" {
             // "Make Alt+F2 work in notification area" → "Alt+F2 to work in notification area".
             let (what, how) = rest
@@ -131,24 +147,31 @@ fn draft(role: &str, goal: String) -> StoryDraft {
 }
 
 /// Words that make a noun phrase a defect ("Crash on start", "Missing icons"), not a wish.
-const DEFECTS: [&str; 16] = [
-    "crash",
-    "crashes",
-    "error",
-    "errors",
-    "failure",
-    "exception",
-    "leak",
-    "regression",
-    "broken",
-    "wrong",
-    "incorrect",
-    "missing",
-    "not",
-    "bug",
-    "issue",
-    "problem",
-];
+const DEFECTS: &str = "crash crashes error errors failure exception leak regression broken wrong \
+    incorrect missing not bug issue problem difference overflow slow slower false";
+
+/// Whether a noun phrase names a defect ("Tensorflow Load Datasets Failure for 3.11"): a
+/// symptom, answered as its fix.
+pub(super) fn names_defect(line: &str) -> bool {
+    line.split_whitespace().any(|w| {
+        let w = w.to_lowercase();
+        let w = w.trim_matches([',', '.', ':']);
+        DEFECTS.split_whitespace().any(|d| d == w)
+    })
+}
+
+/// `line` without a short area prefix ("DNN: Add …", "rpc: pipe support …"), which says where
+/// the request belongs, not what it asks.
+pub(super) fn without_area(line: &str) -> &str {
+    match line.split_once(": ") {
+        Some((area, rest))
+            if area.split(' ').count() <= 2 && area.len() <= 20 && rest.contains(' ') =>
+        {
+            rest.trim()
+        }
+        _ => line,
+    }
+}
 
 /// What a noun-phrase request wants, in its own words: "Miniscript support for decodescript" →
 /// "miniscript support for decodescript", "No way to implement X" → "a way to implement X".
@@ -160,13 +183,36 @@ fn wanted(line: &str) -> Option<String> {
     {
         return Some(format!("a way to {rest}"));
     }
-    let defect = line
-        .split_whitespace()
-        .any(|w| DEFECTS.contains(&w.to_lowercase().trim_matches([',', '.', ':'])));
-    if defect || states_symptom(line) || line.contains(':') {
+    if names_defect(line) || states_symptom(line) || line.contains(':') {
         return None;
     }
-    Some(sentence_case(line))
+    Some(with_article(&sentence_case(line)))
+}
+
+/// Singular nouns a request names as the thing it wants ("undistortImagePoints function").
+const COUNTABLE: &str = "function option button setting flag command mode method parameter \
+    field page view tab shortcut menu endpoint hook argument tool way filter check warning \
+    message dialog wallet extension plugin layer operator shortcut toggle";
+
+/// `goal` with the article its singular head noun needs: "undistortImagePoints function" →
+/// "an undistortImagePoints function". A phrase led by a determiner, or whose head is plural
+/// or uncountable ("support for X", "nicer formatting"), is left as it is.
+fn with_article(goal: &str) -> String {
+    const DETERMINERS: [&str; 9] = ["a", "an", "the", "some", "any", "more", "my", "our", "no"];
+    const PREPOSITIONS: [&str; 8] = ["for", "to", "in", "on", "of", "with", "from", "that"];
+    let first = goal.split(' ').next().unwrap_or("").to_lowercase();
+    if DETERMINERS.contains(&first.as_str()) {
+        return goal.to_string();
+    }
+    let countable = goal
+        .split(' ')
+        .take_while(|w| !PREPOSITIONS.contains(w))
+        .any(|w| COUNTABLE.split_whitespace().any(|c| c == w.to_lowercase()));
+    if !countable {
+        return goal.to_string();
+    }
+    let vowel = first.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {goal}", if vowel { "an" } else { "a" })
 }
 
 /// A title-cased phrase in sentence case ("Nicer Formatting of SSR Validation" → "nicer
@@ -210,6 +256,14 @@ pub(super) fn proposal_decision(line: &str) -> Option<String> {
         proposal_re,
         r"(?i)^(?:\[\s*(?:rfc|proposal)\s*\]|(?:rfc|proposal)\s*:)\s*(?P<what>\S.*?)\s*$"
     );
+    // "How about exporting X to the Python API?" proposes; the team decides.
+    lazy_regex!(
+        how_about_re,
+        r"(?i)^how\s+about\s+(?P<what>\S.*?)\s*[?？]?\s*$"
+    );
+    if let Some(c) = how_about_re().captures(line) {
+        return Some(format!("Decide on {}", &c["what"]));
+    }
     let c = proposal_re().captures(line)?;
     Some(format!("Decide on the proposal “{}”", &c["what"]))
 }
@@ -285,7 +339,7 @@ mod tests {
         );
         assert_eq!(
             story("Add dark mode to the settings page").as_deref(),
-            Some("As a user, I want dark mode in the settings page.")
+            Some("As a user, I want a dark mode in the settings page.")
         );
         assert_eq!(
             story("Add export to CSV").as_deref(),
@@ -316,7 +370,32 @@ mod tests {
             story("<datalist> support").as_deref(),
             Some("As a user, I want <datalist> support.")
         );
+        assert_eq!(
+            story("Add undistortImagePoints function").as_deref(),
+            Some("As a user, I want an undistortImagePoints function.")
+        );
+        assert_eq!(
+            story("Function similar to grid_sample in torch").as_deref(),
+            Some("As a user, I want a function similar to grid_sample in torch.")
+        );
         assert_eq!(story("Crash on start with empty profile"), None);
+        assert_eq!(story("Difference in predictions on GPU vs CPU"), None);
+        assert_eq!(
+            story("Support for C++ Builder 11.2").as_deref(),
+            Some("As a user, I want support for C++ Builder 11.2.")
+        );
+        assert_eq!(
+            story("rpc: pipe support for submitblock").as_deref(),
+            Some("As a user, I want pipe support for submitblock.")
+        );
+        assert_eq!(
+            story("Make possible to get component stack").as_deref(),
+            Some("As a user, I want to be able to get component stack.")
+        );
+        assert_eq!(
+            proposal_decision("How about exporting `FromProto` to Python API?").as_deref(),
+            Some("Decide on exporting `FromProto` to Python API")
+        );
         assert_eq!(story("Balance is 0 after send"), None);
         // Title case, a question, or a verb this wording cannot carry: no story.
         assert_eq!(story("Rotate Parameter for putText() function"), None);
@@ -332,6 +411,7 @@ mod tests {
         assert!(states_symptom(
             "Balance is 0 after send transaction in testnet"
         ));
+        assert!(states_symptom("v_round() works with round to nearest"));
         assert!(!states_symptom("Quick diff should not run in diff editor"));
         assert!(!states_symptom("Add dark mode to settings"));
         assert!(!states_symptom("Dark mode for the settings page"));

@@ -22,7 +22,8 @@ impl Rewriter {
         bug: bool,
         thin: bool,
     ) -> Result<()> {
-        let line = asks::without_kind_tag(item.title.lines().next().unwrap_or("").trim());
+        let tagged = asks::without_kind_tag(item.title.lines().next().unwrap_or("").trim());
+        let line = requests::without_area(tagged);
         let inherited = out.checks.findings.clone();
         if let Some(d) = fix::bug_outcome(&item.title) {
             let (g, p, failed) =
@@ -37,7 +38,7 @@ impl Rewriter {
                 return Ok(());
             }
         }
-        if let Some(task) = requests::proposal_decision(line) {
+        if let Some(task) = requests::proposal_decision(tagged) {
             out.answer_as_task(
                 Disposition::KeepTask,
                 Category::Spike,
@@ -50,6 +51,7 @@ impl Rewriter {
         // A short title is no symptom by itself ("<datalist> support" asks for a feature).
         let symptom = bug
             || requests::states_symptom(line)
+            || requests::names_defect(line)
             || (thin && (report::names_error(line) || report::raw_error(line)));
         let role = story::story_role(None, profile.and_then(Profile::persona));
         if let Some(d) = requests::request_story(line, &role).filter(|_| !symptom) {
@@ -161,6 +163,7 @@ pub(super) fn described(item: &Item) -> bool {
 pub(super) fn fix_of_symptom(title: &str) -> String {
     let line = title.lines().next().unwrap_or("").trim();
     // A "Bug:" or "error:" label says what the item is, not what is wrong.
+    let line = &line.split_whitespace().collect::<Vec<_>>().join(" ");
     let line = without_label(line);
     if error_led(line) {
         return format!("Fix the “{line}” error");
@@ -172,16 +175,22 @@ pub(super) fn fix_of_symptom(title: &str) -> String {
     if untouched || !task.starts_with(|c: char| c.is_uppercase()) {
         format!("Fix: {}", task::capitalise(line))
     } else if let Some(rest) = task.strip_prefix("Fix ") {
-        // "Fix Infinite rendering": the symptom's capital began its sentence; a name keeps it.
-        let first = rest.split(' ').next().unwrap_or("");
+        // "Fix Infinite rendering": the symptom's capital began its sentence; a name keeps it,
+        // and so does a title-cased phrase ("Tensorflow Load Datasets Failure").
+        let mut ws = rest.split(' ');
+        let first = ws.next().unwrap_or("");
         let plain = first.chars().skip(1).all(|c| c.is_ascii_lowercase());
-        if plain && !super::fix::is_code_name(first) {
+        let titled = ws.next().is_some_and(|w| w.starts_with(char::is_uppercase));
+        if plain && !titled && !super::fix::is_code_name(first) {
             format!("Fix {}{}", first.to_lowercase(), &rest[first.len()..])
         } else {
             task
         }
-    } else {
+    } else if task.starts_with("Fix") {
         task
+    } else {
+        // Another verb ("Moved Code False Positive" read as "Move …") would change the work.
+        format!("Fix: {}", task::capitalise(line))
     }
 }
 
@@ -254,6 +263,14 @@ mod tests {
         assert_eq!(
             fix_of_symptom("VSCode JS issue: JSDoc hints are weird after 1.79"),
             "Fix: JSDoc hints are weird after 1.79"
+        );
+        assert_eq!(
+            fix_of_symptom("Moved Code False Positive"),
+            "Fix: Moved Code False Positive"
+        );
+        assert_eq!(
+            fix_of_symptom("Tensorflow Load Datasets Failure for Python 3.11"),
+            "Fix Tensorflow Load Datasets Failure for Python 3.11"
         );
         let t = fix_of_symptom("React 16 does not lowercase HTML attributes in generated HTML");
         assert_eq!(

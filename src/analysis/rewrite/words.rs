@@ -32,7 +32,7 @@ const VERB_LIST: &str = "accept access adapt add address adjust adopt alert alig
     stop store stream streamline strip stub submit subscribe support suppress swap switch sync \
     tag test throttle tidy tighten toggle trace track transfer transform translate trigger trim \
     truncate tune turn unblock undo unify uninstall unlock unpin untangle update upgrade upload \
-    use validate vendor verify version view watch wire wrap write";
+    use validate vendor verify version view warn watch wire work wrap write";
 
 /// The verbs, sorted once for binary search.
 fn verbs() -> &'static [&'static str] {
@@ -176,6 +176,10 @@ pub fn spelling_fix(word: &str) -> Option<&'static str> {
     }
     let mut found = verbs().iter().filter(|v| one_edit(&w, v));
     let first = found.next()?;
+    // A verb with one more letter at its end is another word ("Explorer", "Builds").
+    if w.len() == first.len() + 1 && w.starts_with(first) {
+        return None;
+    }
     // Two equally close verbs: no honest guess.
     found.next().is_none().then_some(*first)
 }
@@ -258,6 +262,7 @@ mod tests {
         assert_eq!(spelling_fix("migrat"), Some("migrate"));
         assert_eq!(spelling_fix("terraform"), None);
         assert_eq!(spelling_fix("Apple"), None);
+        assert_eq!(spelling_fix("Explorer"), None);
         assert_eq!(spelling_fix("add"), None);
         assert_eq!(fold("Pages"), fold("page"));
         assert_eq!(fold("loading"), fold("loads"));
