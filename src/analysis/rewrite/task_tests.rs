@@ -129,6 +129,7 @@ fn strips_tracker_noise_and_questions() {
         task_title("Nightly backups", Infra),
         "Set up nightly backups"
     );
+    assert_eq!(task_title("fatal error", Infra), "Fatal error");
     assert_eq!(
         task_title("fix(ci): flaky windows job", BuildCi),
         "Fix flaky windows job"
