@@ -71,6 +71,16 @@ impl Rewriter {
             out.answer_as_task(Disposition::Reframe, Category::Fix, task, "A problem users hit, told as its symptom: fix it; retitle it as the behaviour users should see once the report says what they expected.");
             out.note =
                 Some("a bug report that states no expected behaviour: answered as its fix".into());
+        } else if thin {
+            // A bare title over a description that says what happened ("tkinter", "Tensorflow
+            // grad"): the team retitles it; blind round 17 rejected such titles returned as
+            // stories, and round 12c the reporter being asked what the description already said.
+            let task = format!(
+                "Retitle “{}” with what its description asks for",
+                line.trim()
+            );
+            out.answer_as_task(Disposition::KeepTask, Category::Other, task, "The title alone says too little to refine and its description says what happened: retitle it with what it asks, then refine it.");
+            out.note = Some("a bare title over a clear description: retitle it".into());
         }
         Ok(())
     }
