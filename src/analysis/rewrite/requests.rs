@@ -315,7 +315,7 @@ fn into_place(rest: &str) -> String {
 
 /// `s` with a plain capitalised first word lowered ("Quick diff" → "quick diff"); names keep
 /// their case ("DevTools", "React's").
-fn lower_first(s: &str) -> String {
+pub(super) fn lower_first(s: &str) -> String {
     let first = s.split(' ').next().unwrap_or("");
     let plain = first.chars().skip(1).all(|c| c.is_ascii_lowercase());
     if plain && !fix::is_code_name(first) {

@@ -187,14 +187,14 @@ pub(super) fn fix_of_symptom(title: &str) -> String {
     } else if let Some(rest) = task.strip_prefix("Fix ") {
         // "Fix Infinite rendering": the symptom's capital began its sentence; a name keeps it,
         // and so does a title-cased phrase ("Tensorflow Load Datasets Failure").
-        let mut ws = rest.split(' ');
-        let first = ws.next().unwrap_or("");
-        let plain = first.chars().skip(1).all(|c| c.is_ascii_lowercase());
-        let titled = ws.next().is_some_and(|w| w.starts_with(char::is_uppercase));
-        if plain && !titled && !super::fix::is_code_name(first) {
-            format!("Fix {}{}", first.to_lowercase(), &rest[first.len()..])
-        } else {
+        let titled = rest
+            .split(' ')
+            .nth(1)
+            .is_some_and(|w| w.starts_with(char::is_uppercase));
+        if titled {
             task
+        } else {
+            format!("Fix {}", requests::lower_first(rest))
         }
     } else if task.starts_with("Fix") {
         task
