@@ -329,28 +329,30 @@ impl ModelArgs {
         Ok(crate::analysis::Analyzer::new(terms))
     }
 
-    /// Loads the refiner: the classifier, the findings analyser and the refinement heads.
+    /// Loads the refiner for commands: the classifier behind a scoring core of its own (one
+    /// item at a time), the findings analyser and the refinement heads.
     pub fn rewriter(
         &self,
         profile: Option<crate::analysis::rewrite::Profile>,
     ) -> crate::Result<crate::analysis::rewrite::Rewriter> {
         let classifier =
             std::sync::Arc::new(crate::model::Classifier::load(&self.classifier_options()?)?);
-        self.rewriter_with(classifier, profile)
+        let scorer =
+            crate::service::Scorer::standalone(classifier, self.analyzer()?, self.text_policy(), 1);
+        self.rewriter_with(std::sync::Arc::new(scorer), profile)
     }
 
-    /// The refiner on an already loaded classifier (so a server loads it once).
+    /// The refiner on a running scoring core (so a server or a bulk command loads the model
+    /// once, and a refinement is classified as `/v1/classify` classifies).
     pub fn rewriter_with(
         &self,
-        classifier: std::sync::Arc<crate::model::Classifier>,
+        scorer: std::sync::Arc<crate::service::Scorer>,
         profile: Option<crate::analysis::rewrite::Profile>,
     ) -> crate::Result<crate::analysis::rewrite::Rewriter> {
         let heads = crate::model::refine_head::RefineHeads::load(&self.classifier_dir())?;
-        let analyzer = std::sync::Arc::new(self.analyzer()?);
-        Ok(
-            crate::analysis::rewrite::Rewriter::new(classifier, analyzer, heads, profile)
-                .with_policy(self.text_policy()),
-        )
+        Ok(crate::analysis::rewrite::Rewriter::new(
+            scorer, heads, profile,
+        ))
     }
 
     /// Everything needed to load the classifier.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::analysis::{Analysis, Analyzer, ClassifyResult, Item};
 use crate::batching::cache::{normalise, Cached, ResultCache};
-use crate::batching::{BatchConfig, Batcher};
+use crate::batching::{BatchConfig, Batcher, Job};
 use crate::model::{Encoded, Model, ModelInfo, Scores};
 
 /// What the classifier reads of an item: the title, then, when the title is short, the start
@@ -48,6 +48,9 @@ pub struct Scored {
     /// Whether the text was cut to the model's token limit.
     pub truncated: bool,
     pub analysis: Analysis,
+    /// The pooled features the refinement heads read, when asked for
+    /// ([`Scorer::score_features_blocking`]).
+    pub features: Option<Arc<[f32]>>,
 }
 
 impl Scored {
@@ -131,6 +134,11 @@ impl Scorer {
         self.model.info()
     }
 
+    /// The findings analyser every result is built with.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
     /// The batcher (limits, depth, shutdown).
     pub fn batcher(&self) -> &Arc<Batcher> {
         &self.batcher
@@ -152,11 +160,11 @@ impl Scorer {
         let this = Arc::clone(self);
         let prepared = {
             let items = Arc::clone(&items);
-            tokio::task::spawn_blocking(move || this.prepare(&items))
+            tokio::task::spawn_blocking(move || this.prepare(&items, false))
                 .await
                 .map_err(|e| crate::Error::Internal(format!("tokenizer task: {e}")))?
         };
-        let (jobs, slots) = pending(&prepared);
+        let (jobs, slots) = pending(&prepared, false);
         let mut replies = Vec::with_capacity(jobs.len());
         match admission {
             Admission::Now => replies.extend(self.batcher.submit_or_overloaded(jobs)?),
@@ -180,8 +188,19 @@ impl Scorer {
 
     /// Scores items from a thread outside the async runtime (commands), waiting for room.
     pub fn score_blocking(&self, items: &[Item]) -> crate::Result<Scoring> {
-        let prepared = self.prepare(items);
-        let (jobs, slots) = pending(&prepared);
+        self.blocking(items, false)
+    }
+
+    /// [`Scorer::score_blocking`] with each item's pooled features, for the refiner: its heads
+    /// read the vector the classification head reads, so a refinement goes through the same
+    /// text policy, cache and queue as a classification, and gets the same label.
+    pub fn score_features_blocking(&self, items: &[Item]) -> crate::Result<Scoring> {
+        self.blocking(items, true)
+    }
+
+    fn blocking(&self, items: &[Item], features: bool) -> crate::Result<Scoring> {
+        let prepared = self.prepare(items, features);
+        let (jobs, slots) = pending(&prepared, features);
         let mut answers = Vec::with_capacity(jobs.len());
         for piece in pieces(jobs, self.batcher.config().max_queued_items) {
             let replies = self.batcher.submit_blocking(piece)?;
@@ -206,13 +225,13 @@ impl Scorer {
     }
 
     /// Texts, cache lookups and tokenizing: CPU work, off the async runtime.
-    fn prepare(&self, items: &[Item]) -> Vec<Prepared> {
+    fn prepare(&self, items: &[Item], features: bool) -> Vec<Prepared> {
         items
             .iter()
             .map(|item| {
                 let text = self.text(item);
                 let key = normalise(&text);
-                if let Some(hit) = self.cache.get(&key) {
+                if let Some(hit) = self.cache.get(&key, features) {
                     return Prepared::Answered(hit);
                 }
                 match self.model.tokenize(&text) {
@@ -231,7 +250,7 @@ impl Scorer {
         slots: Vec<usize>,
         answers: Vec<
             Result<
-                crate::Result<crate::batching::Done<Scores>>,
+                crate::Result<crate::batching::Done<crate::batching::Prediction>>,
                 tokio::sync::oneshot::error::RecvError,
             >,
         >,
@@ -241,7 +260,7 @@ impl Scorer {
         let mut outcomes: Vec<Option<crate::Result<Cached>>> = prepared
             .iter()
             .map(|p| match p {
-                Prepared::Answered(c) => Some(Ok(*c)),
+                Prepared::Answered(c) => Some(Ok(c.clone())),
                 _ => None,
             })
             .collect();
@@ -254,10 +273,11 @@ impl Scorer {
                     queue_time = queue_time.max(done.queue_time);
                     inference_time = inference_time.max(done.run_time);
                     let cached = Cached {
-                        scores: done.output,
+                        scores: done.output.scores,
                         truncated: encoded.truncated,
+                        features: done.output.features.map(Arc::from),
                     };
-                    self.cache.put(key.clone(), cached);
+                    self.cache.put(key.clone(), cached.clone());
                     Ok(cached)
                 }
                 Ok(Err(e)) => Err(e),
@@ -279,6 +299,7 @@ impl Scorer {
                     scores: cached.scores,
                     truncated: cached.truncated,
                     analysis: self.analyzer.analyze(item, cached.scores),
+                    features: cached.features,
                 })
             })
             .collect();
@@ -290,20 +311,26 @@ impl Scorer {
     }
 }
 
-/// The encoded items to queue and the item index of each.
-fn pending(prepared: &[Prepared]) -> (Vec<Encoded>, Vec<usize>) {
+/// The jobs to queue and the item index of each.
+fn pending(prepared: &[Prepared], features: bool) -> (Vec<Job>, Vec<usize>) {
     prepared
         .iter()
         .enumerate()
         .filter_map(|(i, p)| match p {
-            Prepared::Encoded(_, e) => Some((e.clone(), i)),
+            Prepared::Encoded(_, e) => Some((
+                Job {
+                    encoded: e.clone(),
+                    features,
+                },
+                i,
+            )),
             _ => None,
         })
         .unzip()
 }
 
 /// Splits jobs into pieces a queue of `capacity` can hold.
-fn pieces(jobs: Vec<Encoded>, capacity: usize) -> Vec<Vec<Encoded>> {
+fn pieces(jobs: Vec<Job>, capacity: usize) -> Vec<Vec<Job>> {
     let capacity = capacity.max(1);
     let mut out = Vec::with_capacity(jobs.len().div_ceil(capacity));
     let mut jobs = jobs.into_iter().peekable();
@@ -320,6 +347,10 @@ mod tests {
     use crate::model::fake::FakeModel;
 
     fn scorer(capacity: usize) -> Arc<Scorer> {
+        cached_scorer(capacity, 0)
+    }
+
+    fn cached_scorer(capacity: usize, cache: usize) -> Arc<Scorer> {
         let batcher = Arc::new(Batcher::new(BatchConfig {
             max_batch_tokens: 1024,
             max_batch_items: 4,
@@ -330,7 +361,7 @@ mod tests {
             Arc::new(FakeModel::new(32)),
             batcher,
             Analyzer::new(Terms::load(None).unwrap()),
-            0,
+            cache,
             TextPolicy::default(),
         ))
     }
@@ -394,9 +425,36 @@ mod tests {
     }
 
     #[test]
+    fn features_come_through_the_queue_and_the_cache_with_the_same_answer() {
+        let s = cached_scorer(8, 16);
+        let items = items();
+        let plain = s.score_blocking(&items).unwrap();
+        assert_eq!(s.batcher().admitted(), 4, "four items with letters");
+        assert!(plain.results[0].as_ref().unwrap().features.is_none());
+        // Cached without features: the refiner's request still goes to the model.
+        let with = s.score_features_blocking(&items).unwrap();
+        assert_eq!(s.batcher().admitted(), 8);
+        assert_eq!(labels(&plain), labels(&with));
+        let f = with.results[1].as_ref().unwrap().features.clone().unwrap();
+        assert_eq!(&f[..], &[7.0, 1.0], "7 tokens, one a task word");
+        // Now both kinds of request are answered from the cache.
+        let again = s.score_features_blocking(&items[..2]).unwrap();
+        s.score_blocking(&items[..2]).unwrap();
+        assert_eq!(
+            s.batcher().admitted(),
+            8,
+            "cache hits never reach the queue"
+        );
+        assert_eq!(
+            again.results[1].as_ref().unwrap().features.as_deref(),
+            Some(&f[..])
+        );
+    }
+
+    #[test]
     fn pieces_cover_every_job_within_capacity() {
-        let jobs: Vec<Encoded> = (0..7)
-            .map(|_| FakeModel::new(8).tokenize("some words").unwrap())
+        let jobs: Vec<Job> = (0..7)
+            .map(|_| FakeModel::new(8).tokenize("some words").unwrap().into())
             .collect();
         let p = pieces(jobs, 3);
         assert_eq!(p.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 1]);

@@ -64,6 +64,25 @@ impl Drop for Server {
 
 impl Server {
     /// Waits until the counter `name` on /metrics reaches `at_least`.
+    /// The refiner loads after classification is ready; /info says when rewrites serve.
+    fn wait_for_rewrites(&self) {
+        let client = reqwest::blocking::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let info: Value = client
+                .get(self.url("/info"))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            if info["rewrite_ready"] == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "rewriter not ready in time");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     fn wait_for_counter(&self, name: &str, at_least: f64) {
         let client = reqwest::blocking::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -247,21 +266,7 @@ fn shutdown_under_load_answers_every_accepted_request() {
 fn rewrites_are_served_beside_classification_and_drained_on_shutdown() {
     let server = Server::start(&["--rewrite-workers", "1"]);
     let client = reqwest::blocking::Client::new();
-    // The refiner loads after classification is ready; /info says when rewrites serve.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let info: Value = client
-            .get(server.url("/info"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        if info["rewrite_ready"] == json!(true) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "rewriter not ready in time");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    server.wait_for_rewrites();
     let url = server.url("/v1/rewrite");
     let rewrite = std::thread::spawn(move || {
         let r = reqwest::blocking::Client::new()
@@ -359,7 +364,19 @@ fn the_same_item_gets_the_same_answer_through_every_door() {
         .map(answer)
         .collect();
 
-    let server = Server::start(&[]);
+    // The refiner classifies through the same core: its label and confidence are classify's.
+    let label_of = |v: &Value| {
+        (
+            v["label"].as_str().unwrap().to_string(),
+            format!("{:.4}", v["confidence"].as_f64().unwrap()),
+        )
+    };
+    let refined: Vec<_> = run(&["rewrite", "--input", file_arg])
+        .iter()
+        .map(label_of)
+        .collect();
+
+    let server = Server::start(&["--rewrite-workers", "1"]);
     let client = reqwest::blocking::Client::new();
     let v: Value = client
         .post(server.url("/v1/classify"))
@@ -394,6 +411,26 @@ fn the_same_item_gets_the_same_answer_through_every_door() {
     assert_eq!(classify, score, "classify vs score");
     assert_eq!(classify, http, "classify vs /v1/classify");
     assert_eq!(classify, streamed, "classify vs /v1/score");
+    server.wait_for_rewrites();
+    let v: Value = client
+        .post(server.url("/v1/rewrite"))
+        .json(&json!({"items": rows}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let served: Vec<_> = v["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(label_of)
+        .collect();
+    let labels: Vec<_> = classify
+        .iter()
+        .map(|a| (a.0.clone(), a.1.clone()))
+        .collect();
+    assert_eq!(labels, refined, "classify vs rewrite");
+    assert_eq!(labels, served, "classify vs /v1/rewrite");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

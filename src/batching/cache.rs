@@ -2,17 +2,19 @@
 //! repeat should cost a hash lookup, not a model pass.
 
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
 use crate::model::Scores;
 
 /// Cached classification of one text.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Cached {
     pub scores: Scores,
     pub truncated: bool,
+    /// The pooled features, when a caller asked for them (the refiner).
+    pub features: Option<Arc<[f32]>>,
 }
 
 /// The result cache; a size of zero disables it.
@@ -37,10 +39,16 @@ impl ResultCache {
         }
     }
 
-    /// The cached result for a normalised key, counting hits and misses.
-    pub fn get(&self, key: &str) -> Option<Cached> {
+    /// The cached result for a normalised key, counting hits and misses; an entry without
+    /// features does not answer a caller that needs them.
+    pub fn get(&self, key: &str, features: bool) -> Option<Cached> {
         let inner = self.inner.as_ref()?;
-        let hit = inner.lock().expect("cache lock").get(key).copied();
+        let hit = inner
+            .lock()
+            .expect("cache lock")
+            .get(key)
+            .filter(|c| !features || c.features.is_some())
+            .cloned();
         if hit.is_some() {
             metrics::counter!("storylens_cache_hits_total").increment(1);
         } else {
@@ -70,13 +78,21 @@ mod tests {
                 task: 0.0,
             },
             truncated: false,
+            features: None,
         };
-        c.put(normalise("A  b"), v);
-        c.put(normalise("c"), v);
-        assert!(c.get(&normalise("a B")).is_some());
+        c.put(normalise("A  b"), v.clone());
+        c.put(normalise("c"), v.clone());
+        assert!(c.get(&normalise("a B"), false).is_some());
+        assert!(
+            c.get("a b", true).is_none(),
+            "no features: not an answer for the refiner"
+        );
         c.put(normalise("d"), v);
-        assert!(c.get("c").is_none(), "least recently used entry evicted");
-        assert!(c.get("a b").is_some());
-        assert!(ResultCache::new(0).get("a b").is_none());
+        assert!(
+            c.get("c", false).is_none(),
+            "least recently used entry evicted"
+        );
+        assert!(c.get("a b", false).is_some());
+        assert!(ResultCache::new(0).get("a b", false).is_none());
     }
 }

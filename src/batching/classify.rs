@@ -33,6 +33,31 @@ const METRICS: QueueMetrics = QueueMetrics {
     run_seconds: "storylens_inference_time_seconds",
 };
 
+/// One item for the model: its tokens, and whether its caller needs the pooled features as well
+/// as the scores (the refiner does; its heads read them).
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub encoded: Encoded,
+    pub features: bool,
+}
+
+impl From<Encoded> for Job {
+    fn from(encoded: Encoded) -> Self {
+        Self {
+            encoded,
+            features: false,
+        }
+    }
+}
+
+/// The model's answer for one [`Job`].
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub scores: Scores,
+    /// The pooled features, when the job asked for them.
+    pub features: Option<Vec<f32>>,
+}
+
 struct Classify {
     model: Arc<dyn Model>,
     cfg: BatchConfig,
@@ -67,24 +92,52 @@ impl DrainRate {
 }
 
 impl Work for Classify {
-    type Job = Encoded;
-    type Output = Scores;
+    type Job = Job;
+    type Output = Prediction;
 
     fn window(&self) -> usize {
         self.cfg.max_batch_items * WINDOW_FACTOR
     }
 
-    fn pick(&self, waiting: &[&Encoded]) -> Vec<usize> {
-        let lens: Vec<usize> = waiting.iter().map(|e| e.len()).collect();
+    /// A batch asks the model one question: jobs wanting features run apart from the rest (the
+    /// oldest job decides which), so classification batches keep the fast, threaded path.
+    fn pick(&self, waiting: &[&Job]) -> Vec<usize> {
+        let kind = waiting.first().is_some_and(|j| j.features);
+        let alike: Vec<usize> = (0..waiting.len())
+            .filter(|&i| waiting[i].features == kind)
+            .collect();
+        let lens: Vec<usize> = alike.iter().map(|&i| waiting[i].encoded.len()).collect();
         pack::pick(&lens, self.cfg.max_batch_items, self.cfg.max_batch_tokens)
+            .into_iter()
+            .map(|i| alike[i])
+            .collect()
     }
 
-    fn run(&self, batch: &[&Encoded]) -> crate::Result<Vec<Scores>> {
-        let longest = batch.iter().map(|e| e.len()).max().unwrap_or(0);
+    fn run(&self, batch: &[&Job]) -> crate::Result<Vec<Prediction>> {
+        let longest = batch.iter().map(|j| j.encoded.len()).max().unwrap_or(0);
         metrics::histogram!("storylens_batch_size").record(batch.len() as f64);
         metrics::histogram!("storylens_batch_tokens").record((longest * batch.len()) as f64);
+        let encoded: Vec<&Encoded> = batch.iter().map(|j| &j.encoded).collect();
         let started = Instant::now();
-        let out = self.model.predict(batch)?;
+        let out: Vec<Prediction> = if batch.first().is_some_and(|j| j.features) {
+            self.model
+                .predict_features(&encoded)?
+                .into_iter()
+                .map(|(scores, f)| Prediction {
+                    scores,
+                    features: Some(f),
+                })
+                .collect()
+        } else {
+            self.model
+                .predict(&encoded)?
+                .into_iter()
+                .map(|scores| Prediction {
+                    scores,
+                    features: None,
+                })
+                .collect()
+        };
         // Several workers share the model: each sees its own share of the throughput.
         self.rate
             .record(batch.len() * self.cfg.workers.max(1), started.elapsed());
@@ -144,14 +197,19 @@ impl Batcher {
         self.queue.dropped()
     }
 
+    /// Items admitted so far.
+    pub fn admitted(&self) -> u64 {
+        self.queue.admitted()
+    }
+
     /// Queues all items of one request, or none of them: one reply per item, in order.
-    pub fn submit(&self, items: Vec<Encoded>) -> Result<Vec<Reply<Scores>>, SubmitError> {
+    pub fn submit(&self, items: Vec<Job>) -> Result<Vec<Reply<Prediction>>, SubmitError> {
         self.queue.submit(items)
     }
 
     /// [`Batcher::submit`] with a full queue answered as [`crate::Error::Overloaded`], its
     /// retry time the time the queue ahead needs to drain at the recent rate.
-    pub fn submit_or_overloaded(&self, items: Vec<Encoded>) -> crate::Result<Vec<Reply<Scores>>> {
+    pub fn submit_or_overloaded(&self, items: Vec<Job>) -> crate::Result<Vec<Reply<Prediction>>> {
         self.queue.submit(items).map_err(|e| match e {
             SubmitError::QueueFull { queued, .. } => crate::Error::Overloaded {
                 message: e.to_string(),
@@ -164,13 +222,13 @@ impl Batcher {
     /// Queues all items, waiting for room while the queue is full.
     pub async fn submit_when_room(
         &self,
-        items: Vec<Encoded>,
-    ) -> Result<Vec<Reply<Scores>>, SubmitError> {
+        items: Vec<Job>,
+    ) -> Result<Vec<Reply<Prediction>>, SubmitError> {
         self.queue.submit_when_room(items).await
     }
 
     /// [`Batcher::submit_when_room`] for threads outside the async runtime.
-    pub fn submit_blocking(&self, items: Vec<Encoded>) -> Result<Vec<Reply<Scores>>, SubmitError> {
+    pub fn submit_blocking(&self, items: Vec<Job>) -> Result<Vec<Reply<Prediction>>, SubmitError> {
         self.queue.submit_blocking(items)
     }
 
@@ -183,6 +241,40 @@ impl Batcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_asks_one_question_and_keeps_item_order() {
+        let model = Arc::new(crate::model::fake::FakeModel::new(16));
+        let work = Classify {
+            model: model.clone(),
+            cfg: BatchConfig {
+                max_batch_tokens: 1024,
+                max_batch_items: 8,
+                max_queued_items: 8,
+                workers: 1,
+            },
+            rate: Arc::default(),
+        };
+        let job = |text: &str, features: bool| Job {
+            encoded: model.tokenize(text).unwrap(),
+            features,
+        };
+        let jobs = [
+            job("Refactor the billing module", true),
+            job("Let shoppers filter results", false),
+            job("Upgrade the server", true),
+        ];
+        let waiting: Vec<&Job> = jobs.iter().collect();
+        let mut picked = work.pick(&waiting);
+        picked.sort();
+        assert_eq!(picked, vec![0, 2], "feature jobs run apart from plain ones");
+        let out = work.run(&[&jobs[0], &jobs[2]]).unwrap();
+        assert_eq!(out[0].features.as_deref(), Some(&[4.0, 1.0][..]));
+        assert_eq!(out[1].features.as_deref(), Some(&[3.0, 2.0][..]));
+        let plain = work.run(&[&jobs[1]]).unwrap();
+        assert!(plain[0].features.is_none());
+        assert_eq!(plain[0].scores.label(), crate::model::Label::Story);
+    }
 
     #[test]
     fn retry_time_follows_the_queue_and_the_drain_rate() {

@@ -9,6 +9,6 @@ mod pack;
 pub mod queue;
 mod rewrite;
 
-pub use classify::{BatchConfig, Batcher};
+pub use classify::{BatchConfig, Batcher, Job, Prediction};
 pub use queue::{Done, Reply, SubmitError};
 pub use rewrite::{RewriteJob, RewriteQueue};

@@ -113,6 +113,8 @@ struct Shared<J, O> {
     metrics: QueueMetrics,
     /// Jobs skipped because their caller had gone (also the `dropped` counter's increments).
     dropped: AtomicU64,
+    /// Jobs admitted so far (also the `admitted` counter's increments).
+    admitted: AtomicU64,
 }
 
 /// A bounded queue of `W::Job`s and the threads that run them. Cheap to share behind an `Arc`.
@@ -136,6 +138,7 @@ impl<W: Work> WorkQueue<W> {
                 capacity,
                 metrics,
                 dropped: AtomicU64::new(0),
+                admitted: AtomicU64::new(0),
             }),
             workers: Mutex::new(Vec::new()),
         }
@@ -167,6 +170,11 @@ impl<W: Work> WorkQueue<W> {
     /// Jobs skipped so far because their caller had gone.
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Jobs admitted so far.
+    pub fn admitted(&self) -> u64 {
+        self.shared.admitted.load(Ordering::Relaxed)
     }
 
     /// Admits all jobs or none, at once: one reply per job, in order.
@@ -261,6 +269,9 @@ impl<W: Work> WorkQueue<W> {
             .collect();
         metrics::gauge!(self.shared.metrics.depth).set(state.entries.len() as f64);
         drop(state);
+        self.shared
+            .admitted
+            .fetch_add(replies.len() as u64, Ordering::Relaxed);
         metrics::counter!(self.shared.metrics.admitted).increment(replies.len() as u64);
         self.shared.wake.notify_all();
         replies

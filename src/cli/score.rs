@@ -121,18 +121,24 @@ pub fn run(model_args: &ModelArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode>
         // ignored: the output must stay valid.
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))?;
     }
-    let (model, rewriter): (Arc<dyn Model>, Option<Rewriter>) = if args.rewrite {
-        let r = super::rewrite::load_rewriter(model_args, &args.tuning)?;
-        (r.shared_classifier(), Some(r))
-    } else {
-        (Arc::new(super::load_classifier(model_args)?), None)
-    };
-    let scorer = Scorer::standalone(
+    let model: Arc<dyn Model> = Arc::new(super::load_classifier(model_args)?);
+    let scorer = Arc::new(Scorer::standalone(
         model,
         model_args.analyzer()?,
         model_args.text_policy(),
         args.batch_size,
-    );
+    ));
+    // The refiner classifies through the same core: one model, one queue.
+    let rewriter: Option<Rewriter> = if args.rewrite {
+        let profile = args.tuning.profile()?;
+        Some(
+            model_args
+                .rewriter_with(Arc::clone(&scorer), profile)
+                .map_err(|e| anyhow::anyhow!("{e}").context("loading the refinement heads"))?,
+        )
+    } else {
+        None
+    };
     let mut sink = Sink::open(args.out.as_deref())?;
     let mut summary = Summary::default();
     // Near-duplicates are a report's section; without a report nobody reads them. Each file

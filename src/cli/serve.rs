@@ -1,7 +1,7 @@
 //! `storylens serve`.
 
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use storylens::analysis::rewrite::RewriteEngine;
 use storylens::config::ModelArgs;
@@ -18,18 +18,14 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
         .enable_all()
         .build()?;
     let analyzer = model_args.analyzer()?;
-    // The refiner shares the classifier the server loads: one copy of the weights.
-    let loaded: Arc<OnceLock<Arc<Classifier>>> = Arc::default();
     let profile = args.rewrite.tuning.profile()?;
+    // The refiner classifies through the server's scoring core: one copy of the weights, one
+    // queue, one cache.
     let rewriter: Option<RewriterLoader> = (args.rewrite.rewrite_workers > 0).then(|| {
-        let (model_args, loaded) = (model_args.clone(), Arc::clone(&loaded));
-        Box::new(move || {
-            let classifier = loaded
-                .get()
-                .cloned()
-                .ok_or_else(|| storylens::Error::Internal("classifier not loaded".into()))?;
+        let model_args = model_args.clone();
+        Box::new(move |scorer| {
             model_args
-                .rewriter_with(classifier, profile)
+                .rewriter_with(scorer, profile)
                 .map(|r| Arc::new(r) as Arc<dyn RewriteEngine>)
         }) as RewriterLoader
     });
@@ -37,11 +33,7 @@ pub fn run(model_args: &ModelArgs, args: &ServeArgs) -> anyhow::Result<ExitCode>
         args,
         analyzer,
         model_args.text_policy(),
-        move || {
-            let c = Arc::new(Classifier::load(&opts)?);
-            let _ = loaded.set(Arc::clone(&c));
-            Ok(c as Arc<dyn Model>)
-        },
+        move || Ok(Arc::new(Classifier::load(&opts)?) as Arc<dyn Model>),
         rewriter,
     ))?;
     eprintln!("storylens: stopped");

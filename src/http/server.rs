@@ -10,11 +10,12 @@ use super::{router, ServeArgs};
 use crate::analysis::rewrite::RewriteEngine;
 use crate::batching::{Batcher, RewriteQueue};
 use crate::model::Model;
-use crate::service::{Admission, TextPolicy};
+use crate::service::{Admission, Scorer, TextPolicy};
 
-/// Builds the rewriter on a blocking thread, after the classifier is serving.
+/// Builds the rewriter on a blocking thread, on the scoring core, once classification is
+/// serving.
 pub type RewriterLoader =
-    Box<dyn FnOnce() -> crate::Result<Arc<dyn RewriteEngine>> + Send + 'static>;
+    Box<dyn FnOnce(Arc<Scorer>) -> crate::Result<Arc<dyn RewriteEngine>> + Send + 'static>;
 
 /// Serves until a shutdown signal. `load` builds the model on a blocking thread; `rewriter`,
 /// when given, builds the rewriter once classification is ready.
@@ -115,7 +116,12 @@ where
             // Deliveries accepted before a restart are answered now.
             tokio::spawn(super::webhooks::resume(loader_state.clone()));
             if let Some(load_rewriter) = rewriter {
-                let engine = tokio::task::spawn_blocking(load_rewriter).await??;
+                let scorer = loader_state
+                    .scorer
+                    .get()
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("no scoring core installed"))?;
+                let engine = tokio::task::spawn_blocking(move || load_rewriter(scorer)).await??;
                 loader_state.install_rewriter(engine, rewrite_workers);
                 tracing::info!("rewriter ready");
             }
@@ -135,9 +141,10 @@ where
         }
     };
     super::listen::serve(listener, router(state), args.connection_limits(), stop).await;
-    // Every accepted request has been answered; let the workers finish and stop.
-    batcher.shutdown();
+    // Every accepted request has been answered; let the workers finish and stop. Rewrites
+    // first: they classify through the batcher.
     rewrites.shutdown();
+    batcher.shutdown();
     let failure = failed.lock().expect("failure slot").take();
     failure.map_or(Ok(()), Err)
 }

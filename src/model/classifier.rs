@@ -248,6 +248,29 @@ impl Model for Classifier {
         Ok(out)
     }
 
+    /// One thread: feature requests are the refiner's, one item at a time.
+    fn predict_features(&self, batch: &[&Encoded]) -> Result<Vec<(Scores, Vec<f32>)>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pooled = self.embed(batch)?;
+        let probs: Vec<Vec<f32>> = self.head.probabilities(&pooled)?.to_vec2()?;
+        let feats: Vec<Vec<f32>> = pooled.to_vec2()?;
+        Ok(probs
+            .into_iter()
+            .zip(feats)
+            .map(|(p, f)| {
+                (
+                    Scores {
+                        story: p[0],
+                        task: p[1],
+                    },
+                    f,
+                )
+            })
+            .collect())
+    }
+
     fn predict(&self, batch: &[&Encoded]) -> Result<Vec<Scores>> {
         let parts = if self.device.is_cpu() {
             self.threads.min(batch.len() / MIN_ITEMS_PER_THREAD).max(1)
@@ -324,8 +347,8 @@ impl Classifier {
         })
     }
 
-    /// Scores and pooled embeddings (of the tuned encoder, the features the refinement heads
-    /// read) of texts, on the calling thread, in input order.
+    /// Scores and pooled features of texts, on the calling thread, in input order (training
+    /// and reference tests; serving asks the queue through [`Model::predict_features`]).
     pub fn scores_and_features(&self, texts: &[&str]) -> Result<Vec<(Scores, Vec<f32>)>> {
         let encoded = texts
             .iter()
@@ -334,18 +357,7 @@ impl Classifier {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in encoded.chunks(super::CLASSIFY_BATCH) {
             let refs: Vec<&Encoded> = chunk.iter().collect();
-            let pooled = self.embed(&refs)?;
-            let probs: Vec<Vec<f32>> = self.head.probabilities(&pooled)?.to_vec2()?;
-            let feats: Vec<Vec<f32>> = pooled.to_vec2()?;
-            out.extend(probs.into_iter().zip(feats).map(|(p, f)| {
-                (
-                    Scores {
-                        story: p[0],
-                        task: p[1],
-                    },
-                    f,
-                )
-            }));
+            out.extend(self.predict_features(&refs)?);
         }
         Ok(out)
     }

@@ -169,4 +169,17 @@ impl Model for FakeModel {
             })
             .collect())
     }
+
+    /// The scores, and as features the item's length and its count of task words.
+    fn predict_features(&self, batch: &[&Encoded]) -> Result<Vec<(Scores, Vec<f32>)>> {
+        let scores = self.predict(batch)?;
+        Ok(scores
+            .into_iter()
+            .zip(batch)
+            .map(|(s, e)| {
+                let task_words = e.ids.iter().filter(|&&id| id == TASK_ID).count();
+                (s, vec![e.len() as f32, task_words as f32])
+            })
+            .collect())
+    }
 }

@@ -160,6 +160,10 @@ pub trait Model: Send + Sync + 'static {
     /// Scores a batch of tokenized items, in order. Heavy: call it off the async runtime.
     fn predict(&self, batch: &[&Encoded]) -> crate::Result<Vec<Scores>>;
 
+    /// [`Model::predict`] with each item's pooled features: the vector the classification head
+    /// reads, which the refinement heads read too. Heavy: call it off the async runtime.
+    fn predict_features(&self, batch: &[&Encoded]) -> crate::Result<Vec<(Scores, Vec<f32>)>>;
+
     /// Unit-length sentence embeddings of texts, in input order, for grouping items that say
     /// the same thing. Heavy: call it off the async runtime.
     fn embed_texts(&self, texts: &[&str]) -> crate::Result<Vec<Vec<f32>>>;

@@ -142,7 +142,7 @@ fn symptom_outcome(what: &str) -> Option<String> {
     );
     lazy_regex!(
         verb_re,
-        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es|ed)?|fail(?:s|ed)?|hangs?|hung|freezes?|froze|breaks?|broke|ignores?|ignored|loses|leaks|flickers|overwrites)\b"
+        r"(?i)^(?P<subject>.+?)\s+(?P<verb>crash(?:es|ed)?|fail(?:s|ed)?|hangs?|hung|freezes?|froze|breaks?|broke|ignores?|ignored|loses|leaks|flickers|overwrites|stalls)\b"
     );
     lazy_regex!(
         broken_re,
@@ -242,6 +242,14 @@ fn symptom_outcome(what: &str) -> Option<String> {
             .to_string(),
     };
     let subject = subject.trim_end_matches(',').trim();
+    // "X is fail to run", "App got crashed": an auxiliary before the symptom's verb is the
+    // reporter's grammar, and the outcome drops it ("X no longer fails to run"); blind round 18
+    // rejected "is no longer fail" and "got no longer crashes".
+    let subject = if i == 6 {
+        without_auxiliary(subject)
+    } else {
+        subject
+    };
     // "X reportedly not synced": the hedge is the reporter's, not part of the outcome.
     let subject = without_hedge(
         subject,
@@ -420,6 +428,21 @@ fn symptom_outcome(what: &str) -> Option<String> {
     Some(format!("{subject} {outcome}{tail}"))
 }
 
+/// `subject` without a trailing auxiliary ("… layer is", "App got").
+fn without_auxiliary(subject: &str) -> &str {
+    match subject.rsplit_once(' ') {
+        Some((before, last))
+            if matches!(
+                last.to_lowercase().as_str(),
+                "is" | "are" | "was" | "were" | "got" | "gets" | "get" | "has" | "have" | "been"
+            ) =>
+        {
+            before.trim_end()
+        }
+        _ => subject,
+    }
+}
+
 /// `s` without a trailing hedge from `hedges`.
 fn without_hedge<'a>(s: &'a str, hedges: &[&str]) -> &'a str {
     hedges
@@ -485,7 +508,8 @@ fn speed_outcome(what: &str) -> Option<String> {
 
 /// The outcome title of a user's bug report, from its own words: "Copy image output doesn't
 /// work on Linux" → "Copy image output works on Linux". `None` for questions, long titles and
-/// reports whose symptom cannot be negated from their words.
+/// reports whose symptom cannot be negated from their words. The refiner reads a title that
+/// has one as a symptom, answered by its fix.
 pub fn bug_outcome(title: &str) -> Option<StoryDraft> {
     lazy_regex!(
         bug_lead_re,

@@ -27,8 +27,8 @@ use serde::Serialize;
 
 use super::{Analyzer, Code, Item};
 use crate::model::refine_head::RefineHeads;
-use crate::model::{Classifier, Label, Model, Scores};
-use crate::service::TextPolicy;
+use crate::model::{Label, Scores};
+use crate::service::Scorer;
 use crate::Result;
 
 pub use grounding::{Grounding, Profile};
@@ -131,48 +131,32 @@ pub const HEAD_DOUBTS: f32 = 0.2;
 /// Least classifier story probability a suggested story must get.
 pub const MIN_STORY_PROBABILITY: f32 = 0.5;
 
-/// The story probability a bug report's outcome title needs. The report itself already reads as
-/// a story and its outcome only negates the report's own words, so a terse outcome ("Running
-/// tf.image.resize no longer overflows") is not refused for reading like a code name.
-const MIN_BUG_OUTCOME_PROBABILITY: f32 = 0.3;
-
-/// The refiner: classifier, findings, refinement heads and an optional product profile.
+/// The refiner: the scoring core, refinement heads and an optional product profile.
 pub struct Rewriter {
-    classifier: Arc<Classifier>,
-    analyzer: Arc<Analyzer>,
+    /// Every classification the refiner needs (the item's, each drafted story's) goes through
+    /// the core: the same text policy, cache, queue and findings as `/v1/classify`.
+    scorer: Arc<Scorer>,
     heads: RefineHeads,
     profile: Option<Profile>,
-    /// What the classifier reads of an item: the scoring core's policy, so a refinement's label
-    /// is the one `/v1/classify` gives.
-    policy: TextPolicy,
 }
 
 impl Rewriter {
-    /// Assembles a refiner from loaded parts.
-    pub fn new(
-        classifier: Arc<Classifier>,
-        analyzer: Arc<Analyzer>,
-        heads: RefineHeads,
-        profile: Option<Profile>,
-    ) -> Self {
+    /// A refiner classifying through `scorer`, whose batcher must be running.
+    pub fn new(scorer: Arc<Scorer>, heads: RefineHeads, profile: Option<Profile>) -> Self {
         Self {
-            classifier,
-            analyzer,
+            scorer,
             heads,
             profile,
-            policy: TextPolicy::default(),
         }
     }
 
-    /// Builder-style text policy; it must be the scoring core's.
-    pub fn with_policy(mut self, policy: TextPolicy) -> Self {
-        self.policy = policy;
-        self
+    /// The scoring core, for callers that also classify (so the model is loaded once).
+    pub fn scorer(&self) -> &Arc<Scorer> {
+        &self.scorer
     }
 
-    /// The classifier, shared, for callers that also classify (so it is loaded once).
-    pub fn shared_classifier(&self) -> Arc<Classifier> {
-        Arc::clone(&self.classifier)
+    fn analyzer(&self) -> &Analyzer {
+        self.scorer.analyzer()
     }
 
     /// The disposition from the heads' probabilities, the label and the item's form: the label
@@ -256,10 +240,12 @@ impl Rewriter {
                 g.unsupported.join(", ")
             ));
         }
-        let (scores, _) = self.classifier.classify(&[draft.story.as_str()])?[0];
         let a = self
-            .analyzer
-            .analyze(&Item::from_text(&draft.story), scores);
+            .scorer
+            .score_blocking(&[Item::from_text(&draft.story)])?
+            .results
+            .remove(0)?
+            .analysis;
         let p = a.scores.story;
         if p < min_story {
             failed.push(format!("story probability {p:.2} < {min_story:.2}"));
@@ -274,7 +260,7 @@ impl Rewriter {
         if draft
             .role
             .as_deref()
-            .is_some_and(|r| self.analyzer.is_builder_role(r))
+            .is_some_and(|r| self.analyzer().is_builder_role(r))
         {
             failed.push("the role builds or runs the system".into());
         }
@@ -293,12 +279,15 @@ impl RewriteEngine for Rewriter {
     fn rewrite(&self, item: &Item, profile: Option<&Profile>) -> Result<Rewrite> {
         let text = validate(item)?;
         let profile = profile.or(self.profile.as_ref());
-        let read = self.policy.text(item);
-        let (scores, features) = self
-            .classifier
-            .scores_and_features(&[read.as_str()])?
-            .remove(0);
-        let analysis = self.analyzer.analyze(item, scores);
+        let scored = self
+            .scorer
+            .score_features_blocking(std::slice::from_ref(item))?
+            .results
+            .remove(0)?;
+        let features = scored
+            .features
+            .ok_or_else(|| crate::Error::Internal("the queue returned no features".into()))?;
+        let analysis = scored.analysis;
         let label = analysis.scores.label();
         let dprobs = self.heads.disposition.probabilities(&features);
         let cprobs = self.heads.category.probabilities(&features);
@@ -410,8 +399,8 @@ impl RewriteEngine for Rewriter {
             if !out.checks.findings.is_empty() {
                 out.note = Some("a story; see its findings for what to improve".into());
             }
-            // A user's bug report is a story, but a product owner writes it as the outcome the
-            // user will see; that title is offered when the report's own words give it.
+            // A user's bug report is a story by its label; below, unless it is a person's story
+            // in the template, it is answered as its fix.
             if report == Some(report::Report::Bug) {
                 out.why = "A problem users hit, so it stays a story; retitle it as the behaviour users should see, not the symptom.".into();
                 out.note = Some("a bug report: state the outcome users expect".into());
@@ -456,7 +445,7 @@ impl RewriteEngine for Rewriter {
             .role
             .as_ref()
             .map(|r| r.text.as_str())
-            .filter(|r| !self.analyzer.is_builder_role(r));
+            .filter(|r| !self.analyzer().is_builder_role(r));
         let role = story::story_role(item_role, profile.and_then(Profile::persona));
         let draft = match disposition {
             Disposition::OutcomeStory => story::outcome_story(&text, &role),
@@ -486,7 +475,7 @@ impl RewriteEngine for Rewriter {
                 out.acceptance_criteria = d
                     .acceptance_criteria
                     .into_iter()
-                    .filter(|c| self.analyzer.criterion_is_observable(c))
+                    .filter(|c| self.analyzer().criterion_is_observable(c))
                     .take(3)
                     .collect();
             } else {
@@ -563,7 +552,7 @@ impl Rewriter {
             users_re,
             r"(?i)\b(?:users?|customers?|visitors?|people|members?|shoppers?|players?|the public|citizens?|clients?)\b"
         );
-        (user_role || users_re().is_match(benefit)) && !self.analyzer.names_system_part(benefit)
+        (user_role || users_re().is_match(benefit)) && !self.analyzer().names_system_part(benefit)
     }
 }
 

@@ -92,7 +92,12 @@ pub fn report(title: &str) -> Option<Report> {
     if let Some(c) = unsupported_re().captures(t) {
         return Some(Report::Unsupported(format!("Support {}", c["dep"].trim())));
     }
-    if let Some(c) = question_re().captures(t) {
+    // "configure: error: cannot figure out how to use X" is a tool's message, not a question.
+    lazy_regex!(message_re, r"(?i)\berror\s*:");
+    if let Some(c) = question_re()
+        .captures(t)
+        .filter(|_| !message_re().is_match(t))
+    {
         let what = ["what", "what2", "what3", "what4"]
             .iter()
             .find_map(|g| c.name(g))

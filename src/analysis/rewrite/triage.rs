@@ -2,15 +2,15 @@
 
 use super::{
     asks, fix, report, requests, story, task, Category, Disposition, Profile, Rewrite, Rewriter,
-    Source, MIN_BUG_OUTCOME_PROBABILITY, MIN_STORY_PROBABILITY,
+    Source, MIN_STORY_PROBABILITY,
 };
 use crate::analysis::Item;
 use crate::Result;
 
 impl Rewriter {
-    /// Words a story-labelled report that would come back as its own title: as the outcome
-    /// its words negate, as the story a request asks for, or, for a symptom, as its fix. Blind
-    /// rounds 12c and 13 rejected such titles returned unchanged.
+    /// Words a story-labelled report that would come back as its own title: as the team's
+    /// decision on a proposal, as the story a request asks for, or, for a symptom, as its fix.
+    /// Blind rounds 12c and 13 rejected such titles returned unchanged.
     ///
     /// `bug` says the report reads as a bug; `thin` that its title alone was too little.
     pub(super) fn reword_report(
@@ -25,19 +25,6 @@ impl Rewriter {
         let tagged = asks::without_kind_tag(item.title.lines().next().unwrap_or("").trim());
         let line = requests::without_area(tagged);
         let inherited = out.checks.findings.clone();
-        if let Some(d) = fix::bug_outcome(&item.title) {
-            let (g, p, failed) =
-                self.story_checks(&d, text, profile, &inherited, MIN_BUG_OUTCOME_PROBABILITY)?;
-            if failed.is_empty() {
-                out.story = Some(d.story);
-                (out.grounding, out.checks.story_probability) = (g, p);
-                out.source = Source::Extracted;
-                out.why =
-                    "A problem users hit, so a story; worded as the outcome they will see.".into();
-                out.note = Some("a bug report: its story states the outcome".into());
-                return Ok(());
-            }
-        }
         if let Some(task) = requests::proposal_decision(tagged) {
             out.answer_as_task(
                 Disposition::KeepTask,
@@ -48,8 +35,24 @@ impl Rewriter {
             out.note = Some("a proposal: decide on it before refining it".into());
             return Ok(());
         }
-        // A short title is no symptom by itself ("<datalist> support" asks for a feature).
+        if requests::names_work(line) {
+            let category = Category::named_in(line).unwrap_or(Category::Refactor);
+            let task =
+                requests::work_task(line).unwrap_or_else(|| task::task_title(line, category));
+            out.answer_as_task(
+                Disposition::KeepTask,
+                category,
+                task,
+                "Work on the code, named as such: keep it as a task; it asks for no behaviour users see.",
+            );
+            out.note = Some("work on the code written as a noun phrase".into());
+            return Ok(());
+        }
+        // A short title is no symptom by itself ("<datalist> support" asks for a feature). A
+        // title whose words negate into an outcome states a symptom: it is answered as its fix,
+        // not as that outcome (blind round 18 rejected every negated title given as the story).
         let symptom = bug
+            || fix::bug_outcome(&item.title).is_some()
             || requests::states_symptom(line)
             || requests::names_defect(line)
             || (thin && (report::names_error(line) || report::raw_error(line)));
@@ -68,7 +71,12 @@ impl Rewriter {
         }
         if symptom {
             let task = fix_of_symptom(&item.title);
-            out.answer_as_task(Disposition::Reframe, Category::Fix, task, "A problem users hit, told as its symptom: fix it; retitle it as the behaviour users should see once the report says what they expected.");
+            out.answer_as_task(
+                Disposition::Reframe,
+                Category::Fix,
+                task,
+                "A problem users hit, told as its symptom: the next step is its fix.",
+            );
             out.note =
                 Some("a bug report that states no expected behaviour: answered as its fix".into());
         } else if thin {
@@ -150,7 +158,13 @@ pub(super) fn triage(first_line: &str) -> Option<(&'static str, String)> {
 
 /// Whether a title has no word at all ("."): nothing a description says can stand in for it.
 pub(super) fn untitled(first_line: &str) -> bool {
-    !first_line.chars().any(char::is_alphabetic)
+    // "Bug:", "[Feature request]": a label says what kind of item it is, nothing of what it is
+    // about (blind round 18 rejected "Fix Bug:").
+    lazy_regex!(
+        label_only_re,
+        r"(?i)^\W*(?:bug|issue|error|problem|question|feature|feature\s+request|enhancement|todo|task)\W*$"
+    );
+    !first_line.chars().any(char::is_alphabetic) || label_only_re().is_match(first_line.trim())
 }
 
 /// Whether a title opens as the story template ("As an Archivist, I don't want …") though its
@@ -177,6 +191,14 @@ pub(super) fn fix_of_symptom(title: &str) -> String {
     let line = without_label(line);
     if error_led(line) {
         return format!("Fix the “{line}” error");
+    }
+    // "configure: error: cannot figure out …": a tool's error message.
+    lazy_regex!(
+        tool_error_re,
+        r"(?i)^(?P<tool>[\w.+-]{2,20}):\s*(?:fatal\s+)?error\s*:\s*(?P<message>\S.*)$"
+    );
+    if let Some(c) = tool_error_re().captures(line) {
+        return format!("Fix the {} error “{}”", &c["tool"], c["message"].trim());
     }
     let task = task::as_fix(task::task_title(line, Category::Fix));
     let untouched = task
@@ -243,6 +265,8 @@ mod tests {
     #[test]
     fn untitled_and_template_titles_are_told_apart() {
         assert!(untitled(". "));
+        assert!(untitled("Bug:"));
+        assert!(untitled("[Feature request]"));
         assert!(!untitled("Bug in CodeSpace"));
         assert!(opens_as_template(
             "As an Archivist, I don't want to overwrite someone else's changes."
