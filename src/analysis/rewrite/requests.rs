@@ -13,6 +13,11 @@ lazy_regex!(
     r"(?i)^(?P<subject>[^,;:?]{2,60}?)\s+(?:should|must)(?P<not>\s+not|n't)?\s+(?P<rest>[a-z][^?]*?)[.!]?$"
 );
 
+lazy_regex!(
+    needs_re,
+    r"(?i)^(?P<subject>[^,;:?]{2,60}?)\s+needs\s+(?P<what>(?:a|an|more|some|to)\s+[a-z][^?]*?)[.!]?$"
+);
+
 /// Request verbs whose object is what the user wants: "Provide a way to …" → "a way to …".
 const GIVING: [&str; 4] = ["add", "provide", "offer", "introduce"];
 /// Verbs a user performs: "Export playlists as CSV" → "to export playlists as CSV".
@@ -93,6 +98,15 @@ pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
         let subject = lower_first(c["subject"].trim());
         let not = if c.name("not").is_some() { "not " } else { "" };
         format!("{subject} {not}to {}", &c["rest"])
+    } else if let Some(c) = needs_re().captures(line) {
+        // "Test view output needs a space separator" → "test view output to have a space
+        // separator"; "Search needs to support regex" → "search to support regex".
+        let subject = lower_first(c["subject"].trim());
+        let what = &c["what"];
+        match what.strip_prefix("to ") {
+            Some(verb) => format!("{subject} to {verb}"),
+            None => format!("{subject} to have {what}"),
+        }
     } else {
         let (first, rest) = line.split_once(' ')?;
         let verb = first.to_lowercase();
@@ -498,6 +512,10 @@ mod tests {
         assert_eq!(
             story("Rotate Parameter for putText() function").as_deref(),
             Some("As a user, I want a rotate parameter for putText() function.")
+        );
+        assert_eq!(
+            story("Test view output needs a space separator between messages").as_deref(),
+            Some("As a user, I want test view output to have a space separator between messages.")
         );
         // The reporter's courtesy and hedge are not part of the request.
         assert_eq!(

@@ -25,6 +25,24 @@ impl Rewriter {
         let tagged = asks::without_kind_tag(item.title.lines().next().unwrap_or("").trim());
         let line = requests::without_area(tagged);
         let inherited = out.checks.findings.clone();
+        if item.description.as_deref().is_some_and(is_pull_request) {
+            lazy_regex!(fix_re, r"(?i)^(?:\S+:\s*)?fix");
+            let fix = fix_re().is_match(line);
+            let category = Category::named_in(line).unwrap_or(if fix {
+                Category::Fix
+            } else {
+                Category::Other
+            });
+            let task = task::task_title(line, category);
+            out.answer_as_task(
+                Disposition::KeepTask,
+                category,
+                task,
+                "A pull request: the change is written, and reviewing and merging it is the team's work; what users gain is its issue's story.",
+            );
+            out.note = Some("a pull request: kept as the task it is".into());
+            return Ok(());
+        }
         if let Some(task) = requests::proposal_decision(tagged) {
             out.answer_as_task(
                 Disposition::KeepTask,
@@ -164,7 +182,14 @@ pub(super) fn untitled(first_line: &str) -> bool {
         label_only_re,
         r"(?i)^\W*(?:bug|issue|error|problem|question|feature|feature\s+request|enhancement|todo|task)\W*$"
     );
-    !first_line.chars().any(char::is_alphabetic) || label_only_re().is_match(first_line.trim())
+    // "Hi @maintainer, thank you for …": a message pasted as the title says nothing of the item.
+    lazy_regex!(
+        greeting_re,
+        r"(?i)^(?:hi|hello|hey|dear|thanks|thank\s+you)\b[\s,!@]"
+    );
+    !first_line.chars().any(char::is_alphabetic)
+        || label_only_re().is_match(first_line.trim())
+        || greeting_re().is_match(first_line.trim())
 }
 
 /// Whether a title opens as the story template ("As an Archivist, I don't want …") though its
@@ -172,6 +197,17 @@ pub(super) fn untitled(first_line: &str) -> bool {
 pub(super) fn opens_as_template(first_line: &str) -> bool {
     lazy_regex!(as_re, r"(?i)^as\s+(?:a|an|the)\s+\S.*?,\s*i\b");
     as_re().is_match(first_line.trim())
+}
+
+/// Whether a description is a pull request's: its checklist, its "This PR", or the issue it
+/// closes. Blind rounds 14-18 kept every pull request answered as a task and rejected every
+/// one returned or wrapped as a story.
+pub(super) fn is_pull_request(description: &str) -> bool {
+    lazy_regex!(
+        pr_re,
+        r"(?i)pull\s+request\s+readiness|making-a-good-pull-request|\bthis\s+pr\b|\bI\s+agree\s+to\s+contribute\b|\bproposed\s+patch\b|\b(?:resolves|closes|fixes)\s+#\d+"
+    );
+    pr_re().is_match(description)
 }
 
 /// Whether the item's description says enough of what happened that nobody need ask: blind
@@ -267,6 +303,10 @@ mod tests {
         assert!(untitled(". "));
         assert!(untitled("Bug:"));
         assert!(untitled("[Feature request]"));
+        assert!(untitled("Hi @jane, thank you for reporting this"));
+        assert!(!untitled("Highlight the selected row"));
+        assert!(is_pull_request("Fix the parser. Closes #123"));
+        assert!(!is_pull_request("The parser crashes on empty input"));
         assert!(!untitled("Bug in CodeSpace"));
         assert!(opens_as_template(
             "As an Archivist, I don't want to overwrite someone else's changes."
