@@ -77,6 +77,20 @@ pub fn open_question(title: &str) -> Option<String> {
     (wh_re().is_match(t) && !failure_re().is_match(t)).then(|| format!("Answer the question “{t}”"))
 }
 
+/// The answer to any other question a title asks ("Is opencv.js supports dft now?", "X treats
+/// label as binary?"): blind round 19 rejected such titles kept as tasks or stories. Not the
+/// team's own "Should we …?" or another proposal, nor a failure asked about.
+pub fn asked_question(t: &str) -> Option<String> {
+    lazy_regex!(own_re, r"(?i)^(?:should|shall)\s+we\b");
+    lazy_regex!(
+        failure_re,
+        r"(?i)\b(?:crash\w*|errors?|fail\w*|exceptions?|broken|bugs?|wrong|segfault\w*|abort\w*|null|nullptr|can't|cannot|unable|doesn't|not\s+working)\b"
+    );
+    let proposal = own_re().is_match(t) || super::requests::proposal_decision(t).is_some();
+    (t.ends_with(['?', '？']) && !proposal && !failure_re().is_match(t))
+        .then(|| format!("Answer the question “{t}”"))
+}
+
 /// Whether a title is a change written as a commit or a pull request: a lower-case scope and
 /// an order ("dnn(tflite): add 3rdparty flatbuffers", "rpc: drop the old call"), or a proposed
 /// solution for a numbered issue. Such a title is the team's work, not a user's wish.

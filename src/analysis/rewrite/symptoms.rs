@@ -152,6 +152,61 @@ fn lost_ability(what: &str) -> Option<String> {
     Some(format!("{subject} {verb} {} again", c["object"].trim()))
 }
 
+/// The outcome of a slowness users report: "Depthwise layer much slower than 4.7.0" →
+/// "Depthwise layer is as fast as in 4.7.0"; "OpenCV DNN poor performance on Web" → "Improve
+/// OpenCV DNN performance on Web". No figure is invented: the item's own comparison is the bar.
+pub(super) fn speed_outcome(what: &str) -> Option<String> {
+    lazy_regex!(
+        slower_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:is\s+|are\s+|runs?\s+|got\s+)?(?:much\s+|a\s+lot\s+|significantly\s+|way\s+|\d+(?:\.\d+)?x\s+)?slower\s+than\s+(?:in\s+|with\s+)?(?P<than>.+)$"
+    );
+    lazy_regex!(
+        poor_re,
+        r"(?i)^(?P<subject>.+?)\s+(?:has\s+)?(?:poor|bad|low|terrible|slow)\s+performance\b(?P<rest>.*)$"
+    );
+    lazy_regex!(version_re, r"^v?\d+(?:\.\d+)*\b");
+    // "Performance issue when …": the subject is the problem, not a part users use.
+    lazy_regex!(
+        problem_re,
+        r"(?i)\b(?:bugs?|issues?|problems?|regressions?|when|if)\b"
+    );
+    if problem_re().is_match(what.split(" slower ").next().unwrap_or(what)) {
+        return None;
+    }
+    if let Some(c) = slower_re().captures(what) {
+        let subject = c["subject"].trim();
+        let than = c["than"].trim();
+        let be = if subject.ends_with('s') && !subject.ends_with("ss") {
+            "are"
+        } else {
+            "is"
+        };
+        let bar = if version_re().is_match(than) {
+            format!("in {than}")
+        } else {
+            than.to_string()
+        };
+        return Some(format!("{} {be} as fast as {bar}", capitalise(subject)));
+    }
+    let c = poor_re().captures(what)?;
+    // "X appears to have surprisingly poor performance": only a plain name is the subject.
+    let plain = c["subject"].split(' ').all(|w| {
+        !w.ends_with("ly")
+            && !matches!(
+                w.to_lowercase().as_str(),
+                "appears" | "seems" | "has" | "have" | "had" | "to" | "is" | "are" | "very"
+            )
+    });
+    if !plain {
+        return None;
+    }
+    Some(format!(
+        "Improve {} performance{}",
+        c["subject"].trim(),
+        c["rest"].trim_end()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::outcome;

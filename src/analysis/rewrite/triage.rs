@@ -97,6 +97,15 @@ impl Rewriter {
             );
             out.note =
                 Some("a bug report that states no expected behaviour: answered as its fix".into());
+        } else if thin && item.description.as_deref().is_some_and(asks_a_question) {
+            // A bare title over a question ("Image Reshape in c++" / "How do I convert NCHW to
+            // NHWC?"): blind rounds 18 and 19 rejected "retitle it" when the question is clear.
+            let task = format!(
+                "Answer the question on “{}” and write the answer into the docs",
+                line.trim()
+            );
+            out.answer_as_task(Disposition::KeepTask, Category::Docs, task, "A user's question under a bare title: answer it, and write the answer into the docs; it asks for no new behaviour.");
+            out.note = Some("a bare title over a question: answer it".into());
         } else if thin {
             // A bare title over a description that says what happened ("tkinter", "Tensorflow
             // grad"): the team retitles it; blind round 17 rejected such titles returned as
@@ -197,6 +206,16 @@ pub(super) fn untitled(first_line: &str) -> bool {
 pub(super) fn opens_as_template(first_line: &str) -> bool {
     lazy_regex!(as_re, r"(?i)^as\s+(?:a|an|the)\s+\S.*?,\s*i\b");
     as_re().is_match(first_line.trim())
+}
+
+/// Whether a description asks the team something: a question mark, or a "how do I", "is there
+/// a way", "can I" without one.
+fn asks_a_question(description: &str) -> bool {
+    lazy_regex!(
+        ask_re,
+        r"(?i)[?？]|\bhow\s+(?:do|can|could|should)\s+(?:i|we|you|one)\b|\bis\s+there\s+(?:a|any)\s+way\b|\bhow\s+to\b"
+    );
+    ask_re().is_match(description)
 }
 
 /// Whether a description is a pull request's: its checklist, its "This PR", or the issue it
@@ -306,6 +325,12 @@ mod tests {
         assert!(untitled("Hi @jane, thank you for reporting this"));
         assert!(!untitled("Highlight the selected row"));
         assert!(is_pull_request("Fix the parser. Closes #123"));
+        assert!(asks_a_question(
+            "I need NCHW data. How can I convert it to NHWC"
+        ));
+        assert!(!asks_a_question(
+            "The sidebar text stays black after switching the theme."
+        ));
         assert!(!is_pull_request("The parser crashes on empty input"));
         assert!(!untitled("Bug in CodeSpace"));
         assert!(opens_as_template(
