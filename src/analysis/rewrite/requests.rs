@@ -158,6 +158,19 @@ pub(super) fn request_story(line: &str, role: &str) -> Option<StoryDraft> {
     Some(draft(role, goal))
 }
 
+/// The story a bare title names when its description wishes for it: "Smooth scrolling on
+/// tabs" → "As a user, I want smooth scrolling on tabs." `None` for a defect, a symptom or work.
+pub(super) fn wish_story(line: &str, role: &str) -> Option<StoryDraft> {
+    let line = line.trim().trim_end_matches(['.', '!']);
+    // One word ("powershell") names a topic, not a thing wanted.
+    let bare = line.split_whitespace().count() < 2;
+    if bare || line.ends_with('?') || names_defect(line) || states_symptom(line) || names_work(line)
+    {
+        return None;
+    }
+    Some(draft(role, with_article(&sentence_case(line))))
+}
+
 fn draft(role: &str, goal: String) -> StoryDraft {
     StoryDraft {
         story: render(role, &goal, None),

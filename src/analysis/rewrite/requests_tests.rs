@@ -113,6 +113,13 @@ fn requests_become_the_story_they_ask_for() {
         names_defect("Copy and pasting issues"),
         "a symptom, not a user action"
     );
+    assert_eq!(
+        wish_story("Smooth scrolling on tabs", "user")
+            .map(|d| d.story)
+            .as_deref(),
+        Some("As a user, I want smooth scrolling on tabs.")
+    );
+    assert!(wish_story("powershell", "user").is_none());
     // The reporter's courtesy and hedge are not part of the request.
     assert_eq!(
         story("Please add a dark mode toggle to the settings page").as_deref(),

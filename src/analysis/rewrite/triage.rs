@@ -97,6 +97,24 @@ impl Rewriter {
             );
             out.note =
                 Some("a bug report that states no expected behaviour: answered as its fix".into());
+        } else if let Some(d) = item
+            .description
+            .as_deref()
+            .filter(|d| thin && wishes(d) && !asks_a_question(d))
+            .and_then(|_| requests::wish_story(line, &role))
+        {
+            // A bare title over a wish ("Smooth scrolling on tabs" / "I'd like to have smooth
+            // scrolling …"): the title names what the reporter wants (blind round 20 rejected
+            // "retitle it").
+            let (g, p, failed) =
+                self.story_checks(&d, text, profile, &inherited, MIN_STORY_PROBABILITY)?;
+            if failed.is_empty() {
+                out.story = Some(d.story);
+                (out.role, out.goal, out.benefit) = (d.role, d.goal, None);
+                (out.grounding, out.checks.story_probability) = (g, p);
+                out.source = Source::Extracted;
+                out.why = "A request for something users see, so a story; written as one from its own words. Add what they gain (so that …) before refinement.".into();
+            }
         } else if thin && item.description.as_deref().is_some_and(asks_a_question) {
             // A bare title over a question ("Image Reshape in c++" / "How do I convert NCHW to
             // NHWC?"): blind rounds 18 and 19 rejected "retitle it" when the question is clear.
@@ -204,8 +222,21 @@ pub(super) fn untitled(first_line: &str) -> bool {
 /// Whether a title opens as the story template ("As an Archivist, I don't want …") though its
 /// parts were not all found: a person's story, never a symptom to fix.
 pub(super) fn opens_as_template(first_line: &str) -> bool {
-    lazy_regex!(as_re, r"(?i)^as\s+(?:a|an|the)\s+\S.*?,\s*i\b");
+    // "As a ResearcherDeveloper, would like …" drops its "I" (blind round 20 rejected its fix).
+    lazy_regex!(
+        as_re,
+        r"(?i)^as\s+(?:a|an|the)\s+\S.*?,\s*(?:i|would\s+like|want|need)\b"
+    );
     as_re().is_match(first_line.trim())
+}
+
+/// Whether a description states the reporter's wish ("I'd like to have …", "it would be nice").
+fn wishes(description: &str) -> bool {
+    lazy_regex!(
+        wish_re,
+        r"(?i)\bI(?:'d|\s+would)\s+(?:like|love)\b|\bit\s+would\s+be\s+(?:nice|great|useful|helpful)\b|\bplease\s+(?:add|support)\b|\bfeature\s+request\b"
+    );
+    wish_re().is_match(description)
 }
 
 /// Whether a description asks the team something: a question mark, or a "how do I", "is there
@@ -337,6 +368,9 @@ mod tests {
             "As an Archivist, I don't want to overwrite someone else's changes."
         ));
         assert!(!opens_as_template("Assets are not loaded"));
+        assert!(opens_as_template(
+            "As a ResearcherDeveloper, would like the ability to export to MS-SQL"
+        ));
     }
 
     #[test]
