@@ -76,14 +76,7 @@ impl Rewriter {
             || (thin && (report::names_error(line) || report::raw_error(line)));
         let role = story::story_role(None, profile.and_then(Profile::persona));
         if let Some(d) = requests::request_story(line, &role).filter(|_| !symptom) {
-            let (g, p, failed) =
-                self.story_checks(&d, text, profile, &inherited, MIN_STORY_PROBABILITY)?;
-            if failed.is_empty() {
-                out.story = Some(d.story);
-                (out.role, out.goal, out.benefit) = (d.role, d.goal, None);
-                (out.grounding, out.checks.story_probability) = (g, p);
-                out.source = Source::Extracted;
-                out.why = "A request for something users see, so a story; written as one from its own words. Add what they gain (so that …) before refinement.".into();
+            if self.answer_with_request(out, d, text, profile, &inherited)? {
                 return Ok(());
             }
         }
@@ -106,15 +99,7 @@ impl Rewriter {
             // A bare title over a wish ("Smooth scrolling on tabs" / "I'd like to have smooth
             // scrolling …"): the title names what the reporter wants (blind round 20 rejected
             // "retitle it").
-            let (g, p, failed) =
-                self.story_checks(&d, text, profile, &inherited, MIN_STORY_PROBABILITY)?;
-            if failed.is_empty() {
-                out.story = Some(d.story);
-                (out.role, out.goal, out.benefit) = (d.role, d.goal, None);
-                (out.grounding, out.checks.story_probability) = (g, p);
-                out.source = Source::Extracted;
-                out.why = "A request for something users see, so a story; written as one from its own words. Add what they gain (so that …) before refinement.".into();
-            }
+            self.answer_with_request(out, d, text, profile, &inherited)?;
         } else if thin && item.description.as_deref().is_some_and(asks_a_question) {
             // A bare title over a question ("Image Reshape in c++" / "How do I convert NCHW to
             // NHWC?"): blind rounds 18 and 19 rejected "retitle it" when the question is clear.
@@ -136,6 +121,31 @@ impl Rewriter {
             out.note = Some("a bare title over a clear description: retitle it".into());
         }
         Ok(())
+    }
+}
+
+impl Rewriter {
+    /// Answers with the story a request asks for when it passes the story checks; whether it
+    /// did.
+    fn answer_with_request(
+        &self,
+        out: &mut Rewrite,
+        d: story::StoryDraft,
+        text: &str,
+        profile: Option<&Profile>,
+        inherited: &[crate::analysis::Code],
+    ) -> Result<bool> {
+        let (g, p, failed) =
+            self.story_checks(&d, text, profile, inherited, MIN_STORY_PROBABILITY)?;
+        if !failed.is_empty() {
+            return Ok(false);
+        }
+        out.story = Some(d.story);
+        (out.role, out.goal, out.benefit) = (d.role, d.goal, None);
+        (out.grounding, out.checks.story_probability) = (g, p);
+        out.source = Source::Extracted;
+        out.why = "A request for something users see, so a story; written as one from its own words. Add what they gain (so that …) before refinement.".into();
+        Ok(true)
     }
 }
 
